@@ -1,0 +1,105 @@
+"""minigrad: a small, readable reverse-mode autograd engine on NumPy.
+
+This package (the ``minigrad-core`` distribution) holds the engine: `Tensor`,
+`no_grad`, `gradcheck` and the functions `concatenate`, `stack` and `where`.
+
+Two more distributions add subpackages under the same import name:
+``minigrad-nn`` (``minigrad.nn``: layers, losses, optimizers, save/load) and
+``minigrad-data`` (``minigrad.data``: synthetic datasets). Their main names are
+also reachable from here, as in the original single-package API::
+
+    from minigrad import Tensor, MLP, make_moons
+
+They are imported lazily, on first use; a name whose distribution is not
+installed raises `ModuleNotFoundError` saying which one to install.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pkgutil import extend_path
+from typing import TYPE_CHECKING, Any
+
+from minigrad.__about__ import __version__
+from minigrad._gradcheck import GradcheckError, gradcheck
+from minigrad._tensor import Tensor, concatenate, is_grad_enabled, no_grad, stack, where
+
+# Let ``minigrad.nn`` and ``minigrad.data`` be found in other folders too, as
+# when a package is installed in editable mode from its own source tree.
+__path__ = extend_path(__path__, __name__)
+
+if TYPE_CHECKING:
+    from minigrad.data import (
+        make_circles,
+        make_linear_regression,
+        make_moons,
+        make_spirals,
+    )
+    from minigrad.nn import MLP, Layer, Module
+
+_CORE_NAMES = [
+    "GradcheckError",
+    "Tensor",
+    "__version__",
+    "concatenate",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "stack",
+    "where",
+]
+
+# Top-level names that live in the optional distributions: name -> (module, distribution).
+_LAZY_NAMES = {
+    "Module": ("minigrad.nn", "minigrad-nn"),
+    "Layer": ("minigrad.nn", "minigrad-nn"),
+    "MLP": ("minigrad.nn", "minigrad-nn"),
+    "make_moons": ("minigrad.data", "minigrad-data"),
+    "make_circles": ("minigrad.data", "minigrad-data"),
+    "make_linear_regression": ("minigrad.data", "minigrad-data"),
+    "make_spirals": ("minigrad.data", "minigrad-data"),
+}
+
+
+def _installed(module: str) -> bool:
+    """Whether a subpackage can be imported, found without importing it."""
+    return importlib.util.find_spec(module) is not None
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, distribution = _LAZY_NAMES[name]
+    except KeyError:
+        raise AttributeError(f"module 'minigrad' has no attribute {name!r}") from None
+    try:
+        mod = importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
+        # ModuleNotFoundError, not AttributeError: `from minigrad import MLP` would turn
+        # an AttributeError into a generic "cannot import name" and lose this message.
+        raise ModuleNotFoundError(
+            f"{name} needs {distribution}: python -m pip install {distribution}",
+            name=module,
+        ) from None
+    value = getattr(mod, name)
+    globals()[name] = value  # cache: later lookups skip __getattr__
+    return value
+
+
+def _available_names() -> list[str]:
+    names = list(_CORE_NAMES)
+    for module in sorted({module for module, _ in _LAZY_NAMES.values()}):
+        if _installed(module):
+            names += [n for n, (m, _) in _LAZY_NAMES.items() if m == module]
+    return names
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_available_names()))
+
+
+# `from minigrad import *` must work with core alone, so __all__ names only what is
+# installed. It is computed once, at import, which is when `import *` reads it.
+__all__ = _available_names()
