@@ -160,7 +160,7 @@ def _check_wheels(session: nox.Session, wheels: list[Path]) -> None:
             if req.name in versions:
                 version = versions[req.name]
                 if not req.specifier.contains(version, prereleases=True):
-                    session.error(f"{dist} needs {req}, which the in-repo {version} is not")
+                    session.error(f"{dist} needs {req}, which does not admit the in-repo {version}")
                 session.log(f"{dist} needs {req}: in-repo {req.name} {version} fits")
 
 
