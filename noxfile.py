@@ -179,5 +179,7 @@ def dev(session: nox.Session) -> None:
     env = {"VIRTUAL_ENV": str(ROOT / ".venv")}
     editable = [arg for p in PACKAGES for arg in ("-e", _dir(p))]
     tools = ["pytest", "ruff", "mypy", "nox[uv]", "threadpoolctl"]
-    session.run("uv", "pip", "install", *editable, "-r", "examples/requirements.txt", *tools, env=env)
+    session.run(
+        "uv", "pip", "install", *editable, "-r", "examples/requirements.txt", *tools, env=env
+    )
     session.log("activate it with: source .venv/bin/activate")

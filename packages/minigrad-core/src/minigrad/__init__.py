@@ -21,22 +21,29 @@ import importlib.util
 from pkgutil import extend_path
 from typing import TYPE_CHECKING, Any
 
-from minigrad.__about__ import __version__
-from minigrad._gradcheck import GradcheckError, gradcheck
-from minigrad._tensor import Tensor, concatenate, is_grad_enabled, no_grad, stack, where
+# `X as X`: an explicit re-export, for type checkers (the real __all__ is computed below).
+from minigrad.__about__ import __version__ as __version__
+from minigrad._gradcheck import GradcheckError as GradcheckError
+from minigrad._gradcheck import gradcheck as gradcheck
+from minigrad._tensor import Tensor as Tensor
+from minigrad._tensor import concatenate as concatenate
+from minigrad._tensor import is_grad_enabled as is_grad_enabled
+from minigrad._tensor import no_grad as no_grad
+from minigrad._tensor import stack as stack
+from minigrad._tensor import where as where
 
 # Let ``minigrad.nn`` and ``minigrad.data`` be found in other folders too, as
 # when a package is installed in editable mode from its own source tree.
 __path__ = extend_path(__path__, __name__)
 
 if TYPE_CHECKING:
-    from minigrad.data import (
-        make_circles,
-        make_linear_regression,
-        make_moons,
-        make_spirals,
-    )
-    from minigrad.nn import MLP, Layer, Module
+    from minigrad.data import make_circles as make_circles
+    from minigrad.data import make_linear_regression as make_linear_regression
+    from minigrad.data import make_moons as make_moons
+    from minigrad.data import make_spirals as make_spirals
+    from minigrad.nn import MLP as MLP
+    from minigrad.nn import Layer as Layer
+    from minigrad.nn import Module as Module
 
 _CORE_NAMES = [
     "GradcheckError",
