@@ -1,0 +1,201 @@
+"""Markdown tables and the bar chart made from a results dictionary."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+
+def _ratio_cell(entry: dict[str, Any] | None) -> str:
+    if entry is None:
+        return "—"
+    r = entry["ratio"]
+    return f"{r['median']:.2f}x ({r['q25']:.2f}-{r['q75']:.2f})"
+
+
+def _verdict(ratio: float, target: float | None) -> str:
+    if target is None:
+        return ""
+    if ratio <= target:
+        return "meets"
+    return f"**MISS** by {ratio / target:.2f}x"
+
+
+def workload_table(results: dict[str, Any]) -> str:
+    """Median ms/step of each implementation and the median per-round ratios."""
+    has_torch = any("torch" in w["timing"]["impls"] for w in results["workloads"])
+    head = "| workload | NumPy by hand ms | minigrad ms | minigrad / NumPy (IQR) | target | "
+    sep = "|---|---:|---:|---:|---:|"
+    if has_torch:
+        head += "PyTorch ms | PyTorch / NumPy (IQR) | minigrad / PyTorch | "
+        sep += "---:|---:|---:|"
+    head += "verdict |"
+    sep += "---|"
+    lines = [head, sep]
+    for w in results["workloads"]:
+        impls = w["timing"]["impls"]
+        mg = impls["minigrad"]
+        ratio = mg["ratio"]["median"]
+        cells = [
+            f"{w['key']}",
+            f"{impls['numpy']['ms']['median']:.3f}",
+            f"{mg['ms']['median']:.3f}",
+            _ratio_cell(mg),
+            f"≤ {w['target']:.2f}x" if w["target"] else "",
+        ]
+        verdict = _verdict(ratio, w["target"])
+        if has_torch:
+            t = impls.get("torch")
+            cells += [
+                f"{t['ms']['median']:.3f}" if t else "—",
+                _ratio_cell(t),
+                f"{ratio / t['ratio']['median']:.2f}x" if t else "—",
+            ]
+            if t and ratio > t["ratio"]["median"]:
+                verdict += "; slower than PyTorch"
+        cells.append(verdict)
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def ops_table(results: dict[str, Any]) -> str:
+    """Per-op forward + backward cost next to the bare NumPy calls, in µs."""
+    rows = results.get("ops") or []
+    if not rows:
+        return ""
+    has_torch = "torch" in rows[0]
+    head = "| op | shape | NumPy call µs | NumPy fwd+bwd by hand µs | minigrad fwd+bwd µs | "
+    head += "overhead µs (target ≤ 3) |"
+    sep = "|---|---|---:|---:|---:|---:|"
+    if has_torch:
+        head += " PyTorch fwd+bwd µs |"
+        sep += "---:|"
+    lines = [head, sep]
+    for r in rows:
+        over = r["overhead_us"]
+        cells = [
+            f"`{r['op']}`",
+            r["shape"],
+            f"{r['numpy']['median']:.2f}",
+            f"{r['numpy_fb']['median']:.2f}",
+            f"{r['minigrad']['median']:.2f}",
+            f"{over:.2f}" + ("" if over <= 3.0 else " **MISS**"),
+        ]
+        if has_torch:
+            cells.append(f"{r['torch']['median']:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def memory_table(results: dict[str, Any]) -> str:
+    """Peak traced memory of one step and growth over many, minigrad against NumPy."""
+    rows = results.get("memory") or []
+    if not rows:
+        return ""
+    lines = [
+        "| workload | NumPy step peak MiB | minigrad step peak MiB | ratio (target ≤ 1.3) | "
+        "growth over steps MiB (NumPy / minigrad) | steps |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        ref, mg = r["numpy"], r["minigrad"]
+        ratio = r["ratio"]
+        lines.append(
+            f"| {r['key']} | {ref['step_peak']:.1f} | {mg['step_peak']:.1f} | "
+            f"{ratio:.2f}x{'' if ratio <= 1.3 else ' **MISS**'} | "
+            f"{ref['growth']:+.3f} / {mg['growth']:+.3f} | {mg['steps']} |"
+        )
+    return "\n".join(lines)
+
+
+def machine_block(results: dict[str, Any]) -> str:
+    """The machine and BLAS configuration, as a short Markdown list."""
+    m = results["machine"]
+    lines = [
+        f"- CPU: {m['cpu']} ({m['logical_cpus']} logical CPUs), {m['platform']}",
+        f"- Python {m['python']}, NumPy {m['numpy']}, minigrad {m['minigrad']}"
+        + (f", PyTorch {results['torch']['version']}" if results.get("torch") else ""),
+        f"- threads: {results['threads']}",
+    ]
+    for lib in results["blas"]:
+        lines.append(
+            f"- {lib.get('user_api')}: {lib.get('internal_api')} {lib.get('version')} "
+            f"({lib.get('prefix')}), kernel {lib.get('architecture')}, "
+            f"{lib.get('num_threads')} thread(s)"
+        )
+    if m.get("openblas_env"):
+        lines.append(f"- environment: {m['openblas_env']}")
+    return "\n".join(lines)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """Every table of a run, ready to paste into the README."""
+    parts = [
+        f"Command: `{results['command']}`",
+        "",
+        machine_block(results),
+        "",
+        "Training step, median of interleaved rounds (ratio: median per-round ratio, IQR):",
+        "",
+        workload_table(results),
+    ]
+    if results.get("ops"):
+        parts += ["", "Per-op forward + backward:", "", ops_table(results)]
+    if results.get("memory"):
+        parts += ["", "Memory (tracemalloc):", "", memory_table(results)]
+    return "\n".join(parts) + "\n"
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    """Bar chart: ratio to hand-written NumPy per workload, and per-op overhead."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    workloads = results["workloads"]
+    ops = results.get("ops") or []
+    fig, axes = plt.subplots(1, 2 if ops else 1, figsize=(13 if ops else 7.5, 4.6), squeeze=False)
+    ax = axes[0][0]
+    keys = [w["key"] for w in workloads]
+    x = list(range(len(keys)))
+    series = [("minigrad", "#1f77b4")]
+    if any("torch" in w["timing"]["impls"] for w in workloads):
+        series.append(("torch", "#ff7f0e"))
+    width = 0.8 / len(series)
+    for k, (name, color) in enumerate(series):
+        xs, med, lo, hi = [], [], [], []
+        for i, w in enumerate(workloads):
+            entry = w["timing"]["impls"].get(name)
+            if entry is None:
+                continue
+            r = entry["ratio"]
+            xs.append(i + (k - (len(series) - 1) / 2) * width)
+            med.append(r["median"])
+            lo.append(r["median"] - r["q25"])
+            hi.append(r["q75"] - r["median"])
+        label = "minigrad" if name == "minigrad" else "PyTorch CPU"
+        ax.bar(xs, med, width, yerr=[lo, hi], color=color, label=label, capsize=3)
+    for i, w in enumerate(workloads):
+        if w["target"]:
+            ax.hlines(w["target"], i - 0.45, i + 0.45, colors="black", linestyles="dashed")
+    ax.axhline(1.0, color="grey", linewidth=0.8)
+    ax.set_xticks(x, keys)
+    ax.set_ylabel("time per step / hand-written NumPy")
+    ax.set_title(f"Training step (threads: {results['threads']}); dashed: target")
+    ax.legend()
+    if ops:
+        ax2 = axes[0][1]
+        labels = [f"{r['op']}\n{r['shape']}" for r in ops]
+        xs2 = list(range(len(ops)))
+        ax2.bar([i - 0.2 for i in xs2], [r["numpy_fb"]["median"] for r in ops], 0.4, label="NumPy")
+        ax2.bar(
+            [i + 0.2 for i in xs2], [r["minigrad"]["median"] for r in ops], 0.4, label="minigrad"
+        )
+        ax2.set_xticks(xs2, labels, fontsize=7)
+        ax2.set_ylabel("µs per forward + backward")
+        ax2.set_title("Per op: hand-written NumPy vs minigrad")
+        ax2.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
