@@ -1,0 +1,305 @@
+"""Train a 5-class spiral classifier for thousands of steps, with checkpoints and resume.
+
+The main example of minigrad: an MLP (2-64-64-5, ReLU) learns five interleaved spiral
+arms from mini-batches, with Adam and a cosine learning-rate decay. It shows a progress
+bar with the loss and accuracy, writes a checkpoint every ``--checkpoint-every`` steps
+(atomically: a crash never leaves a half-written file), and ``--resume`` continues from
+the newest checkpoint to exactly the same final parameters as an uninterrupted run.
+Ctrl-C saves a checkpoint at the end of the current step and exits; ``--resume`` then
+picks up from there. ``--plot out.png`` draws the decision boundary and the loss curve.
+
+Target: at least 90% accuracy on held-out points. The exit status is 0 when it is
+reached, 1 when it is not, and 130 when training was stopped early (Ctrl-C or
+``--stop-after``) with a checkpoint saved.
+
+    python examples/train_long.py --plot docs/train_long.png
+    python examples/train_long.py --quick                  # a few seconds
+"""
+
+# ruff: noqa: N803, N806  (X for inputs, as in scikit-learn)
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from minigrad import Tensor, no_grad
+from minigrad.data import iterate_minibatches, make_spirals
+from minigrad.nn import MLP, Adam, cross_entropy, load_checkpoint, save_checkpoint
+
+TARGET_ACCURACY = 0.90
+N_CLASSES = 5
+CHECKPOINT_NAME = re.compile(r"^step-(\d+)\.npz$")
+EXIT_INTERRUPTED = 130  # the shell's status for a program stopped by Ctrl-C (SIGINT)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Train an MLP on 5-class spirals with checkpoints, resume and plots.",
+        epilog="Exit status: 0 target reached, 1 target missed, 130 stopped early "
+        "(Ctrl-C or --stop-after) after saving a checkpoint.",
+    )
+    parser.add_argument("--steps", type=int, help="total training steps (default 5000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of data, model, batches")
+    parser.add_argument(
+        "--quick", action="store_true", help="small run of a few seconds (for tests)"
+    )
+    parser.add_argument("--samples", type=int, help="training points (default 2000)")
+    parser.add_argument("--batch-size", type=int, default=128, help="mini-batch size")
+    parser.add_argument("--lr", type=float, default=0.01, help="peak Adam learning rate")
+    parser.add_argument(
+        "--checkpoint-dir",
+        type=Path,
+        default=Path("checkpoints"),
+        help="folder of the checkpoints step-NNNNNN.npz (default ./checkpoints)",
+    )
+    parser.add_argument(
+        "--checkpoint-every", type=int, help="steps between checkpoints (default 500)"
+    )
+    parser.add_argument(
+        "--keep", type=int, default=3, help="how many recent checkpoints to keep (default 3)"
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the newest checkpoint in --checkpoint-dir "
+        "(without it, old step-*.npz files there are replaced)",
+    )
+    parser.add_argument(
+        "--stop-after",
+        type=int,
+        metavar="N",
+        help="stop after N steps of this run and save a checkpoint, as Ctrl-C does",
+    )
+    parser.add_argument("--plot", type=Path, metavar="PNG", help="write decision boundary + loss")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    args = parser.parse_args(argv)
+    defaults = (1500, 1000, 500) if args.quick else (5000, 2000, 500)
+    args.steps = defaults[0] if args.steps is None else args.steps
+    args.samples = defaults[1] if args.samples is None else args.samples
+    args.checkpoint_every = defaults[2] if args.checkpoint_every is None else args.checkpoint_every
+    for name in ("steps", "samples", "batch_size", "checkpoint_every", "keep"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.stop_after is not None and args.stop_after < 1:
+        parser.error("--stop-after must be at least 1")
+    return args
+
+
+def learning_rate(step: int, total: int, peak: float) -> float:
+    """Cosine decay from `peak` to 2% of it: a function of the step, so resume is exact."""
+    progress = min(step / total, 1.0)
+    return peak * (0.02 + 0.49 * (1.0 + math.cos(math.pi * progress)))
+
+
+def batches_from(
+    X: np.ndarray, y: np.ndarray, batch_size: int, seed: int, step: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Yield mini-batches forever, starting at training step `step`.
+
+    Each epoch's order comes from its own generator, seeded by (seed, epoch), so the
+    batches of any step can be found again after a restart without saving RNG state.
+    """
+    per_epoch = math.ceil(len(X) / batch_size)
+    epoch, skip = divmod(step, per_epoch)
+    while True:
+        order = np.random.default_rng([seed, epoch])
+        for i, batch in enumerate(iterate_minibatches(X, y, batch_size, random_state=order)):
+            if i >= skip:
+                yield batch
+        epoch, skip = epoch + 1, 0
+
+
+def accuracy(model: MLP, X: np.ndarray, y: np.ndarray) -> float:
+    with no_grad():
+        logits = model(Tensor(X, requires_grad=False))
+    return float(np.mean(np.argmax(logits.data, axis=1) == y))
+
+
+def checkpoints(folder: Path) -> list[tuple[int, Path]]:
+    """The checkpoints in `folder` as (step, path), oldest first."""
+    if not folder.is_dir():
+        return []
+    found = [(CHECKPOINT_NAME.match(p.name), p) for p in folder.iterdir()]
+    return sorted((int(m.group(1)), p) for m, p in found if m)
+
+
+class StopRequest:
+    """Turns Ctrl-C into a request honoured at the end of the current step.
+
+    Stopping between steps keeps the model and the optimizer consistent, so the
+    checkpoint written on the way out resumes exactly. A second Ctrl-C stops at once.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def __enter__(self) -> StopRequest:
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+
+def plot(
+    path: Path, model: MLP, X: np.ndarray, y: np.ndarray, losses: list[float], title: str
+) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")  # write files only; no window needed
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+
+    fig, (ax_data, ax_loss) = plt.subplots(1, 2, figsize=(11, 4.8))
+    lim = 1.25
+    grid = np.linspace(-lim, lim, 300)
+    gx, gy = np.meshgrid(grid, grid)
+    with no_grad():
+        logits = model(Tensor(np.column_stack([gx.ravel(), gy.ravel()]), requires_grad=False))
+    regions = np.argmax(logits.data, axis=1).reshape(gx.shape)
+    colors = ListedColormap(plt.get_cmap("tab10").colors[:N_CLASSES])
+    levels = np.arange(N_CLASSES + 1) - 0.5
+    ax_data.contourf(gx, gy, regions, levels=levels, cmap=colors, alpha=0.25)
+    ax_data.scatter(X[:, 0], X[:, 1], c=y, cmap=colors, vmin=-0.5, vmax=N_CLASSES - 0.5, s=6)
+    ax_data.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal", title=title)
+
+    steps = np.arange(1, len(losses) + 1)
+    ax_loss.plot(steps, losses, color="tab:blue", alpha=0.25, lw=0.8, label="mini-batch loss")
+    window = max(1, len(losses) // 50)
+    if len(losses) >= window:
+        smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
+        ax_loss.plot(steps[window - 1 :], smooth, color="tab:blue", label=f"mean of {window}")
+    ax_loss.set(xlabel="step", ylabel="cross-entropy", yscale="log", title="training loss")
+    ax_loss.legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # Everything that defines the run; a checkpoint from another run is refused.
+    settings = {
+        "seed": args.seed,
+        "samples": args.samples,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+    }
+    X, y = make_spirals(args.samples, N_CLASSES, noise=0.03, rotations=1.5, random_state=args.seed)
+    X_test, y_test = make_spirals(
+        1000,
+        N_CLASSES,
+        noise=0.03,
+        rotations=1.5,
+        random_state=np.random.default_rng([args.seed, 1]),
+    )
+    model = MLP(2, [64, 64, N_CLASSES], seed=args.seed)
+    optimizer = Adam(model.parameters(), lr=args.lr)
+    folder = args.checkpoint_dir
+    step, losses = 0, []
+
+    if args.resume:
+        existing = checkpoints(folder)
+        if not existing:
+            print(f"no checkpoint step-*.npz in {folder}; run without --resume first")
+            return 1
+        info = load_checkpoint(existing[-1][1], model, optimizer)
+        if info.get("settings") != settings:
+            print(
+                f"{existing[-1][1]} was written with {info.get('settings')}, "
+                f"this run has {settings}: use the same options, or start without --resume"
+            )
+            return 1
+        step, losses = info["step"], info["losses"]
+        print(f"resumed from {existing[-1][1]} at step {step}")
+    else:
+        for _, old in checkpoints(folder):
+            old.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def save() -> Path:
+        name = folder / f"step-{step:06d}"
+        path = save_checkpoint(name, model, optimizer, step=step, losses=losses, settings=settings)
+        for _, old in checkpoints(folder)[: -args.keep]:
+            old.unlink()
+        return path
+
+    print(
+        f"training MLP 2-64-64-{N_CLASSES} on {args.samples} spiral points for {args.steps} "
+        f"steps (batch {args.batch_size}, Adam, peak lr {args.lr}), seed {args.seed}"
+    )
+    start, started_at = step, time.perf_counter()
+    stopped = False
+    bar = tqdm(total=args.steps, initial=step, unit="step", disable=args.no_progress)
+    train_acc = accuracy(model, X, y)
+    with StopRequest() as stop:
+        batches = batches_from(X, y, args.batch_size, args.seed, step)
+        while step < args.steps:
+            X_batch, y_batch = next(batches)
+            optimizer.lr = learning_rate(step, args.steps, args.lr)
+            optimizer.zero_grad()
+            loss = cross_entropy(model(Tensor(X_batch, requires_grad=False)), y_batch)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            losses.append(loss.item())
+            if step % 100 == 0 or step == args.steps:
+                train_acc = accuracy(model, X, y)
+            bar.set_postfix(loss=f"{losses[-1]:.4f}", acc=f"{train_acc:.3f}", refresh=False)
+            bar.update(1)
+            if step % args.checkpoint_every == 0:
+                save()
+            if stop.requested or (args.stop_after is not None and step - start >= args.stop_after):
+                stopped = step < args.steps
+                break
+    bar.close()
+    if stopped:
+        path = save()
+        print(f"stopped at step {step}; checkpoint saved to {path}")
+        print("continue with the same command and --resume")
+        return EXIT_INTERRUPTED
+    if step % args.checkpoint_every != 0 or step == start:
+        save()
+
+    elapsed = time.perf_counter() - started_at
+    train_acc, test_acc = accuracy(model, X, y), accuracy(model, X_test, y_test)
+    recent = losses[-100:] if losses else [float("nan")]
+    print(
+        f"step {step}: loss {np.mean(recent):.4f} (mean of last {len(recent)}), "
+        f"train accuracy {train_acc:.1%}, test accuracy {test_acc:.1%}"
+    )
+    if step > start:
+        per_step = 1e3 * elapsed / (step - start)
+        print(f"{step - start} steps in {elapsed:.1f} s ({per_step:.2f} ms/step)")
+    print(f"checkpoints in {folder}: {', '.join(p.name for _, p in checkpoints(folder))}")
+    if args.plot is not None:
+        plot(args.plot, model, X, y, losses, f"test accuracy {test_acc:.1%} after {step} steps")
+        print(f"wrote {args.plot}")
+    if test_acc < TARGET_ACCURACY:
+        print(f"FAILED: test accuracy {test_acc:.1%} is below the target {TARGET_ACCURACY:.0%}")
+        return 1
+    print(f"OK: test accuracy {test_acc:.1%} >= target {TARGET_ACCURACY:.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
