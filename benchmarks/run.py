@@ -30,6 +30,8 @@ import report
 import workloads
 
 HERE = Path(__file__).resolve().parent
+# W1 shows a small graph's memory staying flat over many steps; W3 and W5 the peak.
+MEMORY_WORKLOADS = ("W1-relu", "W3", "W5-f64", "W5-f32")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -192,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     if not args.no_memory:
         for w in selected:
-            if w.key in ("W3", "W5-f64", "W5-f32") and w.key not in failed:
+            if w.key in MEMORY_WORKLOADS and w.key not in failed:
                 log(f"memory {w.key}")
                 results["memory"].append(run_memory(w, args.quick))
     results["seconds"] = time.perf_counter() - t0
