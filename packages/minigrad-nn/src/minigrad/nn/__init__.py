@@ -1,0 +1,49 @@
+"""minigrad.nn: modules, losses, optimizers and safe model files for minigrad.
+
+- `Module`, `Layer`, `MLP`: models whose parameters are `minigrad.Tensor` attributes;
+- `mse_loss`, `binary_cross_entropy_with_logits`, `cross_entropy`: stable losses;
+- `Optimizer`, `SGD`, `Adam`: PyTorch's update rules, applied in place;
+- `Module.save` / `Module.load`, `save_checkpoint` / `load_checkpoint`: compressed
+  ``.npz`` files with a JSON header, written atomically and loaded without pickle;
+  `ModelFileError` for files that are damaged, tampered, foreign or unsafe.
+
+Examples
+--------
+>>> import numpy as np
+>>> from minigrad import Tensor
+>>> from minigrad.nn import MLP, Adam, binary_cross_entropy_with_logits
+>>> X = Tensor(np.array([[0.0, 0.0], [1.0, 1.0]]), requires_grad=False)
+>>> y = np.array([[0.0], [1.0]])
+>>> model = MLP(2, [8, 1], seed=0)
+>>> opt = Adam(model.parameters(), lr=0.05)
+>>> for _ in range(50):
+...     opt.zero_grad()
+...     loss = binary_cross_entropy_with_logits(model(X), y)
+...     loss.backward()
+...     opt.step()
+>>> loss.item() < 0.1
+True
+"""
+
+from __future__ import annotations
+
+from minigrad.nn.__about__ import __version__ as __version__
+from minigrad.nn._losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss
+from minigrad.nn._module import MLP, Layer, Module
+from minigrad.nn._optim import SGD, Adam, Optimizer
+from minigrad.nn._serialization import ModelFileError, load_checkpoint, save_checkpoint
+
+__all__ = [
+    "MLP",
+    "SGD",
+    "Adam",
+    "Layer",
+    "ModelFileError",
+    "Module",
+    "Optimizer",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "load_checkpoint",
+    "mse_loss",
+    "save_checkpoint",
+]

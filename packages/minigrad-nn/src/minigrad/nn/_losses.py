@@ -1,0 +1,211 @@
+"""Loss functions: `mse_loss`, `binary_cross_entropy_with_logits`, `cross_entropy`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad import Tensor
+
+__all__ = ["binary_cross_entropy_with_logits", "cross_entropy", "mse_loss"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _check_reduction(reduction: object) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _target(target: Any, like: Tensor, fn: str, what: str) -> Tensor:
+    """``target`` as a tensor of ``like``'s dtype whose shape broadcasts to ``like``'s."""
+    if isinstance(target, Tensor):
+        result = target
+    else:
+        result = Tensor(np.asarray(target, dtype=like.data.dtype), requires_grad=False)
+    shape, target_shape = like.shape, result.shape
+    if target_shape != shape:
+        try:
+            ok = np.broadcast_shapes(shape, target_shape) == shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"{fn}: {what} has shape {target_shape}, which does not match the input's "
+                f"shape {shape}; reshape it (e.g. y.reshape({', '.join(map(str, shape))}))"
+            )
+    return result
+
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x, requires_grad=False)
+
+
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Mean squared error ``(input - target) ** 2``, reduced.
+
+    Parameters
+    ----------
+    input : Tensor
+        Predictions.
+    target : Tensor or array_like
+        Targets, of ``input``'s shape (or one that broadcasts to it, such as a scalar).
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        How to combine the per-element losses; ``'none'`` returns them.
+
+    Returns
+    -------
+    Tensor
+        A 0-d tensor, or one of ``input``'s shape for ``reduction='none'``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match (a ``(n, 1)`` prediction with an ``(n,)`` target
+        would silently broadcast to ``(n, n)``) or ``reduction`` is unknown.
+
+    Examples
+    --------
+    >>> from minigrad import Tensor
+    >>> from minigrad.nn import mse_loss
+    >>> mse_loss(Tensor([1.0, 2.0]), [0.0, 4.0]).item()
+    2.5
+    """
+    _check_reduction(reduction)
+    input = _as_tensor(input)
+    diff = input - _target(target, input, "mse_loss", "target")
+    return _reduce(diff * diff, reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Binary cross-entropy of ``sigmoid(input)`` against ``target``, computed stably.
+
+    Computes ``log(1 + exp(x)) - x * y`` as ``m + log(exp(-m) + exp(x - m)) - x * y``
+    with ``m = max(x, 0)`` held constant, so it is finite for logits of any magnitude
+    and its gradient is exactly ``sigmoid(x) - y`` everywhere, zero included.
+
+    Parameters
+    ----------
+    input : Tensor
+        Logits (unbounded scores, not probabilities).
+    target : Tensor or array_like
+        Targets in [0, 1], of ``input``'s shape.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        How to combine the per-element losses.
+
+    Returns
+    -------
+    Tensor
+        A 0-d tensor, or one of ``input``'s shape for ``reduction='none'``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match or ``reduction`` is unknown.
+
+    Examples
+    --------
+    >>> from minigrad import Tensor
+    >>> from minigrad.nn import binary_cross_entropy_with_logits
+    >>> round(binary_cross_entropy_with_logits(Tensor([0.0]), [1.0]).item(), 6)  # log 2
+    0.693147
+    >>> binary_cross_entropy_with_logits(Tensor([1e4, -1e4]), [0.0, 0.0], "none").data
+    array([10000.,    -0.])
+    """
+    _check_reduction(reduction)
+    x = _as_tensor(input)
+    y = _target(target, x, "binary_cross_entropy_with_logits", "target")
+    m = np.maximum(x.data, 0)
+    shift = Tensor(m, requires_grad=False)
+    offset = Tensor(np.exp(-m), requires_grad=False)
+    loss = ((x - shift).exp() + offset).log() + shift - x * y
+    return _reduce(loss, reduction)
+
+
+def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
+    """Cross-entropy of ``softmax(input)`` against integer class labels.
+
+    Computed as ``-log_softmax(input)[..., label]``, finite for logits of any magnitude.
+
+    Parameters
+    ----------
+    input : Tensor
+        Logits of shape ``(n, n_classes)`` (or ``(..., n_classes)``, or
+        ``(n_classes,)`` with a single label).
+    target : array_like of int
+        Class labels in ``[0, n_classes)``, of shape ``input.shape[:-1]``.
+    reduction : {'mean', 'sum', 'none'}, default 'mean'
+        How to combine the per-sample losses; ``'none'`` returns one per label.
+
+    Returns
+    -------
+    Tensor
+        A 0-d tensor, or one of the labels' shape for ``reduction='none'``.
+
+    Raises
+    ------
+    ValueError
+        If the labels are not integers, have the wrong shape, or lie outside
+        ``[0, n_classes)``, or ``reduction`` is unknown.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from minigrad import Tensor
+    >>> from minigrad.nn import cross_entropy
+    >>> logits = Tensor([[0.0, 0.0], [0.0, 0.0]])
+    >>> round(cross_entropy(logits, np.array([0, 1])).item(), 6)  # log 2
+    0.693147
+    """
+    _check_reduction(reduction)
+    x = _as_tensor(input)
+    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if not np.issubdtype(labels.dtype, np.integer):
+        if (
+            labels.size
+            and np.issubdtype(labels.dtype, np.floating)
+            and (np.all(labels == np.round(labels)))
+        ):
+            hint = "; convert them with labels.astype(int)"
+        else:
+            hint = ""
+        raise ValueError(
+            f"cross_entropy: target must hold integer class labels, got dtype {labels.dtype}{hint}"
+        )
+    if x.ndim == 0:
+        raise ValueError("cross_entropy: input must have a class axis, got a 0-d tensor")
+    n_classes = x.shape[-1]
+    if labels.shape != x.shape[:-1]:
+        raise ValueError(
+            f"cross_entropy: target has shape {labels.shape}, expected {x.shape[:-1]} "
+            f"(the input's shape {x.shape} without its last, class axis)"
+        )
+    if labels.size:
+        low, high = labels.min(), labels.max()
+        if low < 0 or high >= n_classes:
+            bad = low if low < 0 else high
+            raise ValueError(
+                f"cross_entropy: label {int(bad)} is outside [0, {n_classes}) for "
+                f"input with {n_classes} classes"
+            )
+    logp = x.log_softmax(axis=-1)
+    if x.ndim == 1:
+        picked = logp[int(labels)]
+    elif x.ndim == 2:
+        picked = logp[np.arange(labels.shape[0]), labels]
+    else:
+        flat = labels.reshape(-1)
+        picked = logp.reshape(-1, n_classes)[np.arange(flat.shape[0]), flat]
+        picked = picked.reshape(*labels.shape)
+    if reduction == "none":
+        return -picked
+    return -_reduce(picked, reduction)

@@ -1,0 +1,431 @@
+"""Model files: round trips, the header, and refusal of bad, foreign and unsafe files."""
+
+from __future__ import annotations
+
+import errno
+import io
+import json
+import os
+import pickle
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from minigrad import Tensor
+from minigrad.nn import MLP, Layer, ModelFileError, Module
+
+
+def predict(model, x):
+    return model(Tensor(x, requires_grad=False)).data
+
+
+def read_raw(path):
+    """Every array of a file (allow_pickle=False) and its decoded JSON header."""
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {k: npz[k] for k in npz.files}
+    return arrays, json.loads(arrays.pop("header").tobytes().decode())
+
+
+def write_raw(path, arrays, header=None):
+    if header is not None:
+        arrays = {**arrays, "header": np.frombuffer(json.dumps(header).encode(), np.uint8)}
+    np.savez_compressed(path, **arrays)
+    return path
+
+
+@pytest.fixture
+def saved(tmp_path):
+    model = MLP(3, [5, 4, 2], activation="tanh", output_activation="sigmoid", seed=0)
+    return model, model.save(tmp_path / "model.npz")
+
+
+# ------------------------------------------------------------------- round trips
+
+
+def test_mlp_round_trip_and_extension_added(tmp_path):
+    model = MLP(3, [5, 4, 2], activation="tanh", output_activation="sigmoid", seed=0)
+    path = model.save(tmp_path / "model")
+    assert path == tmp_path / "model.npz" and path.is_file()
+    assert not (tmp_path / "model").exists()
+    x = np.random.default_rng(0).normal(size=(7, 3))
+    for name in ["model", "model.npz", str(tmp_path / "model")]:
+        loaded = MLP.load(tmp_path / name if not os.path.isabs(name) else name)
+        assert type(loaded) is MLP
+        assert loaded.get_config() == model.get_config()
+        assert [layer.activation for layer in loaded.layers] == ["tanh", "tanh", "sigmoid"]
+        for (n1, p1), (n2, p2) in zip(
+            model.named_parameters(), loaded.named_parameters(), strict=True
+        ):
+            assert n1 == n2
+            np.testing.assert_array_equal(p1.data, p2.data)
+        np.testing.assert_array_equal(predict(loaded, x), predict(model, x))
+
+
+def test_layer_round_trip_float32(tmp_path):
+    layer = Layer(4, 3, activation=None, seed=5, dtype=np.float32)
+    layer.b.data[...] = [1.0, 2.0, 3.0]
+    loaded = Layer.load(layer.save(tmp_path / "layer"))
+    assert loaded.activation == "linear" and loaded.W.data.dtype == np.float32
+    np.testing.assert_array_equal(loaded.W.data, layer.W.data)
+    np.testing.assert_array_equal(loaded.b.data, [1.0, 2.0, 3.0])
+
+
+def test_module_load_dispatches_to_the_saved_class(saved):
+    model, path = saved
+    loaded = Module.load(path)
+    assert type(loaded) is MLP
+    np.testing.assert_array_equal(loaded.layers[2].W.data, model.layers[2].W.data)
+
+
+def test_custom_module_round_trip(tmp_path):
+    class TwoHeads(Module):
+        def __init__(self, width, *, seed=None):
+            self.width = width
+            rng = np.random.default_rng(seed)
+            self.trunk = Layer(2, width, seed=rng)
+            self.heads = {"a": Layer(width, 1, None, seed=rng), "b": Layer(width, 3, seed=rng)}
+            self.scale = Tensor(np.ones(1))
+
+        def forward(self, x):
+            h = self.trunk(x)
+            return self.heads["a"](h) * self.scale, self.heads["b"](h)
+
+        def get_config(self):
+            return {"width": self.width}
+
+    net = TwoHeads(6, seed=1)
+    net.scale.data[...] = 3.0
+    loaded = TwoHeads.load(net.save(tmp_path / "net"))
+    assert [n for n, _ in loaded.named_parameters()] == [
+        "trunk.W", "trunk.b", "heads.a.W", "heads.a.b", "heads.b.W", "heads.b.b", "scale",
+    ]  # fmt: skip
+    x = np.ones((2, 2))
+    for a, b in zip(net(Tensor(x)), loaded(Tensor(x)), strict=True):
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+def test_module_without_config_cannot_be_saved(tmp_path):
+    class NeedsArgs(Module):
+        def __init__(self, n):
+            self.w = Tensor(np.zeros(n))
+
+    with pytest.raises(TypeError, match=r"needs arguments \['n'\].*define NeedsArgs.get_config"):
+        NeedsArgs(3).save(tmp_path / "x")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_header_documents_the_model(saved):
+    model, path = saved
+    with zipfile.ZipFile(path) as archive:
+        assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in archive.infolist())
+    arrays, header = read_raw(path)
+    assert header["format"] == "minigrad-nn" and header["format_version"] == 1
+    assert header["class"] == "minigrad.nn.MLP"
+    assert header["config"] == {
+        "nin": 3,
+        "nouts": [5, 4, 2],
+        "activation": "tanh",
+        "output_activation": "sigmoid",
+        "dtype": "float64",
+    }
+    assert header["activations"] == ["tanh", "tanh", "sigmoid"]
+    assert header["dtype"] == "float64"
+    assert header["parameters"]["layers.1.W"] == {"shape": [5, 4], "dtype": "float64"}
+    assert sorted(arrays) == sorted(f"params/{n}" for n, _ in model.named_parameters())
+
+
+# ------------------------------------------------------------------- refused files
+
+
+def test_foreign_files_are_refused(tmp_path):
+    text = tmp_path / "notes.npz"
+    text.write_text("just some text")
+    with pytest.raises(ModelFileError, match=r"not a \.npz \(zip\) archive"):
+        MLP.load(text)
+    empty = tmp_path / "empty.npz"
+    empty.write_bytes(b"")
+    with pytest.raises(ModelFileError, match="empty"):
+        MLP.load(empty)
+    npy = tmp_path / "array.npz"
+    with open(npy, "wb") as f:
+        np.save(f, np.ones(3))
+    with pytest.raises(ModelFileError, match=r"single \.npy array"):
+        MLP.load(npy)
+    plain = tmp_path / "plain.npz"
+    np.savez_compressed(plain, W=np.ones((3, 5)), b=np.zeros(5))
+    with pytest.raises(ModelFileError, match="without a minigrad header"):
+        MLP.load(plain)
+    other_format = write_raw(tmp_path / "other.npz", {}, {"format": "something-else"})
+    with pytest.raises(ModelFileError, match="header format is 'something-else'"):
+        MLP.load(other_format)
+    archive = tmp_path / "archive.npz"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("readme.txt", "hello")
+    with pytest.raises(ModelFileError, match=r"unexpected member \'readme\.txt\'"):
+        MLP.load(archive)
+
+
+def test_missing_file_is_file_not_found(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"no model file at .*nothing\.npz"):
+        MLP.load(tmp_path / "nothing")
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.3, 0.5, 0.7, 0.9, 0.99])
+def test_truncated_files_are_refused(saved, fraction):
+    _, path = saved
+    data = path.read_bytes()
+    path.write_bytes(data[: int(len(data) * fraction)])
+    with pytest.raises(ModelFileError, match=r"damaged or truncated|not a minigrad"):
+        MLP.load(path)
+
+
+def test_corrupted_bytes_never_crash_the_reader(saved):
+    # Flip bytes all over the file: each load either succeeds with a valid model or
+    # raises ModelFileError -- never another exception.
+    model, path = saved
+    original = path.read_bytes()
+    rng = np.random.default_rng(0)
+    refused = 0
+    for position in rng.choice(len(original), size=60, replace=False):
+        data = bytearray(original)
+        data[position] ^= 0xFF
+        path.write_bytes(bytes(data))
+        try:
+            loaded = MLP.load(path)
+        except ModelFileError:
+            refused += 1
+        else:
+            np.testing.assert_array_equal(loaded.layers[0].W.data, model.layers[0].W.data)
+    assert refused > 30  # most bytes matter: compressed data is CRC-checked
+
+
+def test_tampered_array_shape_is_refused(saved, tmp_path):
+    _, path = saved
+    arrays, header = read_raw(path)
+    arrays["params/layers.0.W"] = np.ones((4, 5))
+    bad = write_raw(tmp_path / "bad.npz", arrays, header)
+    with pytest.raises(ModelFileError, match=r"'params/layers.0.W' has shape \(4, 5\), the header"):
+        MLP.load(bad)
+    # header changed to agree with the arrays: the configuration still builds (3, 5)
+    header["parameters"]["layers.0.W"]["shape"] = [4, 5]
+    bad = write_raw(tmp_path / "bad2.npz", arrays, header)
+    with pytest.raises(ModelFileError, match=r"layers.0.W: file \(4, 5\).*model \(3, 5\)"):
+        MLP.load(bad)
+
+
+def test_tampered_configuration_is_refused(saved, tmp_path):
+    _, path = saved
+    arrays, header = read_raw(path)
+    header["config"]["nouts"] = [5, 4, 3]
+    with pytest.raises(ModelFileError, match="do not fit a MLP"):
+        MLP.load(write_raw(tmp_path / "a.npz", arrays, header))
+    header["config"] = {"nin": -3, "nouts": [5]}
+    with pytest.raises(ModelFileError, match="does not build a MLP: nin must be a positive"):
+        MLP.load(write_raw(tmp_path / "b.npz", arrays, header))
+    header["config"] = {"nin": 3, "nouts": [5, 4, 2], "bogus": 1}
+    with pytest.raises(ModelFileError, match="does not build a MLP"):
+        MLP.load(write_raw(tmp_path / "c.npz", arrays, header))
+    _, header = read_raw(path)
+    header["activations"] = ["relu", "relu", "linear"]
+    with pytest.raises(ModelFileError, match="header lists activations"):
+        MLP.load(write_raw(tmp_path / "d.npz", arrays, header))
+
+
+def test_missing_and_unlisted_arrays_are_refused(saved, tmp_path):
+    _, path = saved
+    arrays, header = read_raw(path)
+    del arrays["params/layers.2.b"]
+    with pytest.raises(ModelFileError, match=r"missing: \['params/layers.2.b'\]"):
+        MLP.load(write_raw(tmp_path / "a.npz", arrays, header))
+    arrays, header = read_raw(path)
+    arrays["params/extra"] = np.ones(2)
+    with pytest.raises(ModelFileError, match=r"not listed in the header: \['params/extra'\]"):
+        MLP.load(write_raw(tmp_path / "b.npz", arrays, header))
+    arrays, header = read_raw(path)
+    arrays["params/layers.0.b"] = np.ones(5, dtype=np.int64)
+    with pytest.raises(ModelFileError, match="has dtype int64"):
+        MLP.load(write_raw(tmp_path / "c.npz", arrays, header))
+
+
+def test_bad_json_header_is_refused(saved, tmp_path):
+    _, path = saved
+    arrays, _ = read_raw(path)
+    arrays["header"] = np.frombuffer(b'{"format": "minigrad-nn", ', np.uint8)
+    with pytest.raises(ModelFileError, match="header is not valid JSON"):
+        MLP.load(write_raw(tmp_path / "a.npz", arrays))
+    arrays["header"] = np.frombuffer(b"[1, 2]", np.uint8)
+    with pytest.raises(ModelFileError, match="not a JSON object"):
+        MLP.load(write_raw(tmp_path / "b.npz", arrays))
+    arrays["header"] = np.array([1.5, 2.5])
+    with pytest.raises(ModelFileError, match="1-D uint8 array"):
+        MLP.load(write_raw(tmp_path / "c.npz", arrays))
+    arrays["header"] = np.frombuffer(b"\xff\xfe{}", np.uint8)
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        MLP.load(write_raw(tmp_path / "d.npz", arrays))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"format_version": 2}, "format version 2 .*upgrade minigrad-nn"),
+        ({"format_version": "1"}, "invalid format version '1'"),
+        ({"format_version": 0}, "invalid format version 0"),
+        ({"class": 42}, "header entry 'class' is missing or invalid"),
+        ({"parameters": None}, "header entry 'parameters'"),
+        ({"step": -1}, "header entry 'step' is invalid"),
+    ],
+)
+def test_tampered_header_entries_are_refused(saved, tmp_path, change, message):
+    _, path = saved
+    arrays, header = read_raw(path)
+    header.update(change)
+    with pytest.raises(ModelFileError, match=message):
+        MLP.load(write_raw(tmp_path / "bad.npz", arrays, header))
+
+
+def test_wrong_class_is_refused(saved, tmp_path):
+    _, path = saved
+    with pytest.raises(ModelFileError, match=r"holds a minigrad.nn.MLP, not a minigrad.nn.Layer"):
+        Layer.load(path)
+    arrays, header = read_raw(path)
+    header["class"] = "os.system"  # never imported or called
+    with pytest.raises(ModelFileError, match=r"os\.system, a class that has not been imported"):
+        Module.load(write_raw(tmp_path / "a.npz", arrays, header))
+
+
+class _Payload:
+    """Unpickling this creates ``marker``: proof that a loader unpickled the file."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+@pytest.mark.parametrize("member", ["params/layers.0.W", "header"])
+def test_pickle_bearing_files_are_refused_without_unpickling(saved, tmp_path, member):
+    _, path = saved
+    arrays, header = read_raw(path)
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), np.uint8)
+
+    # Control: the payload is live -- an unsafe loader would create the marker.
+    control_marker = tmp_path / "control-marker"
+    control = tmp_path / "control.npz"
+    np.savez(control, x=np.array([_Payload(control_marker)], dtype=object))
+    with np.load(control, allow_pickle=True) as npz:
+        npz["x"]
+    assert control_marker.exists()
+
+    marker = tmp_path / "marker"
+    arrays[member] = np.array([_Payload(marker)], dtype=object)
+    evil = tmp_path / "evil.npz"
+    np.savez(evil, **arrays)  # savez pickles object arrays
+    with pytest.raises(ModelFileError, match="pickled Python objects"):
+        MLP.load(evil)
+    assert not marker.exists()
+
+
+def test_raw_pickle_file_is_refused_without_unpickling(tmp_path):
+    marker = tmp_path / "marker"
+    evil = tmp_path / "evil.npz"
+    evil.write_bytes(pickle.dumps(_Payload(marker)))
+    with pytest.raises(ModelFileError, match="pickled Python data"):
+        MLP.load(evil)
+    assert not marker.exists()
+
+
+# ------------------------------------------------------------------- atomic saves
+
+
+def test_failed_write_keeps_previous_file_and_leaves_no_temp(saved, monkeypatch):
+    model, path = saved
+    before = path.read_bytes()
+    real_savez = np.savez_compressed
+
+    def fail_midway(file, *args, **kwargs):
+        buffer = io.BytesIO()
+        real_savez(buffer, *args, **kwargs)
+        file.write(buffer.getvalue()[: len(buffer.getvalue()) // 2])  # half written...
+        raise OSError(errno.ENOSPC, "No space left on device")  # ...then the disk fills
+
+    monkeypatch.setattr(np, "savez_compressed", fail_midway)
+    other = MLP(3, [5, 4, 2], activation="tanh", output_activation="sigmoid", seed=99)
+    with pytest.raises(OSError, match="No space left"):
+        other.save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == before
+    np.testing.assert_array_equal(MLP.load(path).layers[0].W.data, model.layers[0].W.data)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["model.npz"]
+
+
+def test_interrupted_write_leaves_no_temp(tmp_path, monkeypatch):
+    def interrupted(file, *args, **kwargs):
+        file.write(b"PK\x03\x04partial")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez_compressed", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        Layer(2, 2, seed=0).save(tmp_path / "new")
+    assert list(tmp_path.iterdir()) == []  # no target, no temporary file
+
+
+def test_save_replaces_and_keeps_permissions(tmp_path):
+    path = Layer(2, 2, seed=0).save(tmp_path / "m")
+    os.chmod(path, 0o640)
+    Layer(2, 2, seed=1).save(path)
+    assert path.stat().st_mode & 0o777 == 0o640 or os.name == "nt"
+    np.testing.assert_array_equal(Layer.load(path).W.data, Layer(2, 2, seed=1).W.data)
+    assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
+
+
+_SAVER = """
+import sys
+from minigrad.nn import MLP
+model = MLP(256, [512, 256, 1], seed=1)
+print("saving", flush=True)
+while True:
+    model.save(sys.argv[1])
+"""
+
+
+def test_killed_saver_leaves_previous_or_new_file_intact(tmp_path):
+    old = MLP(256, [512, 256, 1], seed=0)
+    path = old.save(tmp_path / "big.npz")
+    new_w = MLP(256, [512, 256, 1], seed=1).layers[0].W.data
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    killed_mid_save = 0
+    for delay in (0.0, 0.05, 0.13):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _SAVER, str(path)],
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        try:
+            assert proc.stdout is not None
+            assert proc.stdout.readline().strip() == b"saving"
+            # Wait until a save is in progress (its temporary file exists), then kill.
+            deadline = time.monotonic() + 30
+            while not list(tmp_path.glob(".big.npz.tmp-*")):
+                assert time.monotonic() < deadline, "the saver never started writing"
+                time.sleep(0.001)
+            time.sleep(delay)
+        finally:
+            proc.kill()  # SIGKILL: no cleanup handlers run
+            proc.wait()
+            proc.stdout.close()
+        loaded = MLP.load(path)  # the target always holds one complete model
+        w = loaded.layers[0].W.data
+        assert np.array_equal(w, old.layers[0].W.data) or np.array_equal(w, new_w)
+        leftovers = [p.name for p in tmp_path.iterdir() if p.name != "big.npz"]
+        # A killed process cannot remove its temporary file; it is recognisable.
+        assert all(n.startswith(".big.npz.tmp-") for n in leftovers)
+        killed_mid_save += bool(leftovers)
+        for p in tmp_path.glob(".big.npz.tmp-*"):
+            p.unlink()
+    assert killed_mid_save >= 1  # the kill did land in the middle of a save

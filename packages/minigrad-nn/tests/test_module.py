@@ -1,0 +1,225 @@
+"""Module, Layer and MLP: parameter walking, state dicts, initialization, forward passes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from minigrad import Tensor
+from minigrad.nn import MLP, Layer, Module
+
+
+def const(x):
+    return Tensor(np.asarray(x, dtype=float), requires_grad=False)
+
+
+class Net(Module):
+    def __init__(self):
+        self.first = Layer(2, 3, seed=0)
+        self.blocks = [Layer(3, 3, seed=1), (Layer(3, 2, seed=2),)]
+        self.heads = {"x": Layer(2, 1, seed=3), "y": Tensor(np.zeros(4))}
+        self.shared = self.first  # reachable twice: listed once
+        self.gain = Tensor(np.ones(1))
+        self.note = "not a parameter"
+        self.array = np.ones(3)  # a plain array is not a parameter
+
+    def forward(self, x):
+        return x
+
+
+def test_parameters_walk_attributes_in_order():
+    net = Net()
+    names = [name for name, _ in net.named_parameters()]
+    assert names == [
+        "first.W", "first.b",
+        "blocks.0.W", "blocks.0.b",
+        "blocks.1.0.W", "blocks.1.0.b",
+        "heads.x.W", "heads.x.b", "heads.y",
+        "gain",
+    ]  # fmt: skip
+    params = net.parameters()
+    assert params[0] is net.first.W and params[-1] is net.gain
+    assert len({id(p) for p in params}) == len(params)
+
+
+def test_mlp_parameter_names_and_layers_list():
+    model = MLP(2, [16, 16, 1], seed=0)
+    assert isinstance(model.layers, list) and len(model.layers) == 3
+    assert list(model.state_dict()) == [f"layers.{i}.{n}" for i in range(3) for n in ("W", "b")]
+    assert [p.shape for p in model.parameters()] == [(2, 16), (16,), (16, 16), (16,), (16, 1), (1,)]
+    assert all(p.requires_grad for p in model.parameters())
+
+
+def test_state_dict_is_a_snapshot_and_restores():
+    model = MLP(2, [4, 1], seed=0)
+    state = model.state_dict()
+    snapshot = {k: v.copy() for k, v in state.items()}
+    w = model.layers[0].W.data
+    w += 1.0  # train a little
+    np.testing.assert_array_equal(state["layers.0.W"], snapshot["layers.0.W"])
+    model.load_state_dict(state)
+    assert model.layers[0].W.data is w  # copied in place: references stay valid
+    np.testing.assert_array_equal(w, snapshot["layers.0.W"])
+
+
+def test_load_state_dict_accepts_tensors():
+    a, b = MLP(2, [3], seed=0), MLP(2, [3], seed=1)
+    b.load_state_dict({n: Tensor(p.data) for n, p in a.named_parameters()})
+    np.testing.assert_array_equal(b.layers[0].W.data, a.layers[0].W.data)
+
+
+def test_load_state_dict_names_every_problem_and_changes_nothing():
+    model = MLP(2, [4, 1], seed=0)
+    before = model.state_dict()
+    state = MLP(2, [4, 1], seed=1).state_dict()
+    del state["layers.1.b"]
+    state["layers.9.W"] = np.ones(2)
+    state["layers.0.W"] = np.ones((3, 4))
+    with pytest.raises(ValueError) as info:
+        model.load_state_dict(state)
+    message = str(info.value)
+    assert "missing entries ['layers.1.b']" in message
+    assert "unexpected entries ['layers.9.W']" in message
+    assert "'layers.0.W' has shape (3, 4), the parameter has (2, 4)" in message
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+    with pytest.raises(TypeError, match="expects a mapping"):
+        model.load_state_dict([1, 2])
+    with pytest.raises(ValueError, match="dtype <U1"):
+        model.load_state_dict({**before, "layers.1.b": np.array(["x"])})
+
+
+def test_zero_grad_resets_gradients():
+    model = MLP(2, [3, 1], seed=0)
+    model(const([[1.0, 2.0]])).sum().backward()
+    assert any(p.grad.any() for p in model.parameters())
+    model.zero_grad()
+    for p in model.parameters():
+        assert p.grad.shape == p.shape and not p.grad.any()
+
+
+@pytest.mark.parametrize(
+    ("activation", "fn"),
+    [
+        ("relu", lambda z: np.maximum(z, 0)),
+        ("tanh", np.tanh),
+        ("sigmoid", lambda z: 1 / (1 + np.exp(-z))),
+        ("linear", lambda z: z),
+        (None, lambda z: z),
+    ],
+)
+@pytest.mark.parametrize("batch", [(), (5,), (2, 3)])
+def test_layer_forward_matches_numpy(activation, fn, batch):
+    layer = Layer(4, 3, activation=activation, seed=0)
+    layer.b.data[...] = [0.5, -0.25, 0.0]
+    x = np.random.default_rng(1).normal(size=(*batch, 4))
+    out = layer(const(x))
+    assert out.shape == (*batch, 3)
+    np.testing.assert_allclose(out.data, fn(x @ layer.W.data + layer.b.data), rtol=1e-12)
+
+
+def test_layer_accepts_arrays_and_gradients_flow():
+    layer = Layer(2, 2, activation="tanh", seed=0)
+    x = np.array([[1.0, -1.0], [0.5, 2.0]])
+    np.testing.assert_array_equal(layer(x).data, layer(const(x)).data)
+    layer(x).sum().backward()
+    z = x @ layer.W.data + layer.b.data
+    dz = 1 - np.tanh(z) ** 2
+    np.testing.assert_allclose(layer.W.grad, x.T @ dz, rtol=1e-12)
+    np.testing.assert_allclose(layer.b.grad, dz.sum(axis=0), rtol=1e-12)
+
+
+def test_mlp_forward_matches_numpy():
+    model = MLP(3, [8, 8, 2], activation="tanh", output_activation="sigmoid", seed=4)
+    x = np.random.default_rng(0).normal(size=(6, 3))
+    h = x
+    for i, layer in enumerate(model.layers):
+        h = h @ layer.W.data + layer.b.data
+        h = np.tanh(h) if i < 2 else 1 / (1 + np.exp(-h))
+    np.testing.assert_allclose(model(const(x)).data, h, rtol=1e-12)
+    assert [layer.activation for layer in MLP(2, [4, 4, 1]).layers] == ["relu", "relu", "linear"]
+
+
+def test_same_seed_same_model_and_different_seed_differs():
+    a, b, c = MLP(2, [8, 1], seed=7), MLP(2, [8, 1], seed=7), MLP(2, [8, 1], seed=8)
+    for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+        np.testing.assert_array_equal(pa.data, pb.data)
+    assert not np.array_equal(a.layers[0].W.data, c.layers[0].W.data)
+    g1, g2 = np.random.default_rng(3), np.random.default_rng(3)
+    np.testing.assert_array_equal(Layer(3, 3, seed=g1).W.data, Layer(3, 3, seed=g2).W.data)
+    # unseeded models are random
+    assert not np.array_equal(MLP(2, [8]).layers[0].W.data, MLP(2, [8]).layers[0].W.data)
+
+
+def test_initialization_statistics():
+    nin, nout = 300, 500
+    layer = Layer(nin, nout, seed=0)
+    w = layer.W.data
+    assert w.shape == (nin, nout) and w.dtype == np.float64
+    assert abs(w.mean()) < 0.02 * math.sqrt(2 / (nin + nout))
+    assert w.std() == pytest.approx(math.sqrt(2 / (nin + nout)), rel=0.01)
+    assert not layer.b.data.any()
+    # layers of one MLP draw different weights from the one generator
+    model = MLP(4, [4, 4], seed=0)
+    assert not np.array_equal(model.layers[0].W.data, model.layers[1].W.data)
+
+
+def test_float32_models_stay_float32():
+    model = MLP(2, [4, 1], seed=0, dtype=np.float32)
+    assert all(p.data.dtype == np.float32 for p in model.parameters())
+    np.testing.assert_allclose(
+        model.layers[0].W.data, MLP(2, [4, 1], seed=0).layers[0].W.data, rtol=1e-6
+    )
+    out = model(Tensor(np.ones((3, 2), dtype=np.float32), requires_grad=False))
+    assert out.data.dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Layer(0, 3), "nin must be a positive integer, got 0"),
+        (lambda: Layer(2, 2.5), "nout must be a positive integer, got 2.5"),
+        (lambda: Layer(True, 2), "nin must be a positive integer, got True"),
+        (lambda: Layer(2, 2, activation="gelu"), r"activation must be one of .* got 'gelu'"),
+        (lambda: Layer(2, 2, seed=-1), "seed must be None, a non-negative int"),
+        (lambda: Layer(2, 2, seed="a"), "seed must be None"),
+        (lambda: Layer(2, 2, dtype=np.int64), "dtype must be float32 or float64"),
+        (lambda: Layer(2, 2, dtype="nonsense"), "dtype must be float32 or float64"),
+        (lambda: MLP(2, []), "nouts must be a non-empty list"),
+        (lambda: MLP(2, 5), "nouts must be a non-empty list"),
+        (lambda: MLP(2, [4, 0]), r"nouts\[1\] must be a positive integer, got 0"),
+        (lambda: MLP(2, [4], output_activation="softmax"), "output_activation must be one of"),
+    ],
+)
+def test_bad_arguments_are_refused(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_activation_can_be_changed_and_is_validated():
+    layer = Layer(2, 2, activation="relu", seed=0)
+    layer.activation = "tanh"
+    x = np.array([[-3.0, 1.0]])
+    np.testing.assert_allclose(layer(x).data, np.tanh(x @ layer.W.data), rtol=1e-12)
+    with pytest.raises(ValueError, match="activation must be one of"):
+        layer.activation = "swish"
+
+
+def test_repr_and_config():
+    model = MLP(2, [8, 1], activation="tanh", seed=0)
+    assert repr(model) == (
+        "MLP(nin=2, nouts=[8, 1], activation='tanh', output_activation='linear', dtype='float64')"
+    )
+    assert MLP(2, [1], activation="sigmoid").get_config()["activation"] == "sigmoid"
+    assert repr(Layer(2, 3, seed=0)) == "Layer(nin=2, nout=3, activation='relu', dtype='float64')"
+
+
+def test_module_without_forward_says_so():
+    class Empty(Module):
+        pass
+
+    with pytest.raises(NotImplementedError, match="Empty does not define forward"):
+        Empty()(1)
+    assert Empty().parameters() == [] and Empty().state_dict() == {}
