@@ -1,0 +1,111 @@
+"""Train, save, load, check identical predictions, and continue training from a checkpoint.
+
+Step by step, on the moons problem with a 2-16-16-1 MLP:
+
+1. train for ``--steps`` steps with Adam;
+2. ``model.save()`` the weights, ``MLP.load()`` them into a new object, and check that
+   both give bit-identical predictions;
+3. ``save_checkpoint()`` the model *and* the optimizer, then continue training twice
+   for the same number of steps: once in the running objects, once in fresh objects
+   filled by ``load_checkpoint()``; both must end with bit-identical weights.
+
+Target: all checks hold and training accuracy is at least 95%; the exit status is 1
+otherwise. Files go to ``--out-dir`` (by default a new temporary folder).
+
+    python examples/train_with_save.py --out-dir models
+"""
+
+# ruff: noqa: N803, N806  (X for inputs, as in scikit-learn)
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from minigrad import Tensor, no_grad
+from minigrad.data import make_moons
+from minigrad.nn import (
+    MLP,
+    Adam,
+    binary_cross_entropy_with_logits,
+    load_checkpoint,
+    save_checkpoint,
+)
+
+TARGET_ACCURACY = 0.95
+
+
+def train(model: MLP, optimizer: Adam, X: Tensor, y: np.ndarray, steps: int) -> float:
+    """Run `steps` training steps; return the last loss."""
+    loss = float("nan")
+    for _ in range(steps):
+        optimizer.zero_grad()
+        out = binary_cross_entropy_with_logits(model(X), y)
+        out.backward()
+        optimizer.step()
+        loss = out.item()
+    return loss
+
+
+def logits(model: MLP, X: Tensor) -> np.ndarray:
+    with no_grad():
+        return model(X).numpy()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Save, load and resume a moons classifier.")
+    parser.add_argument("--steps", type=int, help="steps per phase (default 200, quick 100)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
+    parser.add_argument("--quick", action="store_true", help="fewer steps (for tests)")
+    parser.add_argument("--out-dir", type=Path, help="where to write (default: a temp folder)")
+    args = parser.parse_args(argv)
+    steps = args.steps if args.steps is not None else (100 if args.quick else 200)
+    out_dir = args.out_dir or Path(tempfile.mkdtemp(prefix="minigrad-"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    failures = []
+
+    X_np, y_np = make_moons(n_samples=100, noise=0.1, random_state=args.seed)
+    X, y = Tensor(X_np, requires_grad=False), y_np.reshape(-1, 1).astype(np.float64)
+    model = MLP(2, [16, 16, 1], seed=args.seed)
+    optimizer = Adam(model.parameters(), lr=0.02)
+    loss = train(model, optimizer, X, y, steps)
+    print(f"1. trained {steps} steps: loss {loss:.4f}")
+
+    model_path = model.save(out_dir / "moons_model")  # ".npz" is added
+    loaded = MLP.load(model_path)
+    same = np.array_equal(logits(model, X), logits(loaded, X))
+    print(f"2. saved {model_path.name} ({model_path.stat().st_size} bytes), loaded it back:")
+    print(f"   predictions identical: {same}")
+    if not same:
+        failures.append("the loaded model predicts differently")
+
+    checkpoint = save_checkpoint(out_dir / "moons_checkpoint", model, optimizer, step=steps)
+    resumed = MLP(2, [16, 16, 1], seed=args.seed + 1)  # other weights, overwritten below
+    resumed_optimizer = Adam(resumed.parameters(), lr=0.02)
+    info = load_checkpoint(checkpoint, resumed, resumed_optimizer)
+    train(model, optimizer, X, y, steps)
+    loss = train(resumed, resumed_optimizer, X, y, steps)
+    same = all(
+        np.array_equal(a.data, b.data)
+        for a, b in zip(model.parameters(), resumed.parameters(), strict=True)
+    )
+    print(f"3. checkpoint {checkpoint.name} at step {info['step']}; {steps} more steps each:")
+    print(f"   loss {loss:.4f}, weights of running and resumed model identical: {same}")
+    if not same:
+        failures.append("training resumed from the checkpoint diverged")
+
+    accuracy = float(np.mean((logits(resumed, X)[:, 0] > 0) == y_np))
+    print(f"train accuracy {accuracy:.1%} (target {TARGET_ACCURACY:.0%}); files in {out_dir}")
+    if accuracy < TARGET_ACCURACY:
+        failures.append(f"accuracy {accuracy:.1%} is below {TARGET_ACCURACY:.0%}")
+    for failure in failures:
+        print(f"FAILED: {failure}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
