@@ -1,0 +1,235 @@
+"""Run every example as a user would, in quick mode, and check what it reports and writes.
+
+Each example runs in its own interpreter (``sys.executable``) inside a temporary folder,
+so nothing is written into the repository. Needs the three packages and the examples'
+requirements installed (the nox ``examples`` session does both).
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+SCRIPTS = [
+    "train_xor.py",
+    "train_classification.py",
+    "train_regression.py",
+    "train_with_save.py",
+    "train_long.py",
+]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+EXIT_INTERRUPTED = 130
+TIMEOUT = 600  # a hung example must fail the run, not stall it
+
+
+def run(script: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run one example with `args` in `cwd`; return the finished process."""
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / script), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def succeeded(result: subprocess.CompletedProcess[str]) -> str:
+    """Assert a clean, successful run; return its standard output."""
+    assert result.returncode == 0, f"exit {result.returncode}\n{result.stdout}\n{result.stderr}"
+    assert "Warning" not in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.stdout
+
+
+def assert_png(path: Path) -> None:
+    assert path.is_file(), f"{path} was not written"
+    data = path.read_bytes()
+    assert data.startswith(PNG_MAGIC), f"{path} is not a PNG"
+    assert len(data) > 10_000, f"{path} is suspiciously small ({len(data)} bytes)"
+
+
+def npz_contents(path: Path) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as archive:
+        return {name: archive[name] for name in archive.files}
+
+
+def assert_same_files(first: Path, second: Path) -> None:
+    """Two .npz files hold the same arrays, bit for bit (weights, optimizer, history)."""
+    a, b = npz_contents(first), npz_contents(second)
+    assert sorted(a) == sorted(b)
+    assert any(name.startswith("params/") for name in a), sorted(a)
+    different = [name for name in a if not np.array_equal(a[name], b[name])]
+    assert different == [], f"differ between the runs: {different}"
+
+
+# --- every example ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_help_lists_the_common_options(script: str, tmp_path: Path) -> None:
+    out = succeeded(run(script, "--help", cwd=tmp_path))
+    assert out.startswith("usage:")
+    for option in ("--steps", "--seed", "--quick"):
+        assert option in out
+    assert list(tmp_path.iterdir()) == []  # --help writes nothing
+
+
+@pytest.mark.parametrize(
+    ("script", "args"),
+    [
+        ("train_xor.py", ["--steps", "1"]),
+        ("train_classification.py", ["--steps", "1"]),
+        ("train_regression.py", ["--steps", "1"]),
+        ("train_with_save.py", ["--steps", "1"]),
+        ("train_long.py", ["--steps", "20", "--samples", "200", "--no-progress"]),
+    ],
+)
+def test_missing_the_target_exits_non_zero(script: str, args: list[str], tmp_path: Path) -> None:
+    result = run(script, *args, cwd=tmp_path)
+    assert result.returncode == 1, f"{result.stdout}\n{result.stderr}"
+    assert "Traceback" not in result.stderr
+
+
+def test_xor_learns_all_four_points(tmp_path: Path) -> None:
+    out = succeeded(run("train_xor.py", "--quick", cwd=tmp_path))
+    assert "accuracy 100%" in out
+    assert len(re.findall(r"^  \d xor \d = \d   model: 0\.\d{3}$", out, re.MULTILINE)) == 4
+
+
+def test_classification_reaches_its_target_and_plots(tmp_path: Path) -> None:
+    out = succeeded(run("train_classification.py", "--quick", "--plot", "moons.png", cwd=tmp_path))
+    match = re.search(r"train accuracy ([\d.]+)% on 40 points", out)
+    assert match is not None, out
+    assert float(match.group(1)) >= 95.0
+    assert_png(tmp_path / "moons.png")
+
+
+def test_regression_reaches_its_r2(tmp_path: Path) -> None:
+    out = succeeded(run("train_regression.py", "--quick", cwd=tmp_path))
+    match = re.search(r"R2 ([\d.]+) on 50 samples", out)
+    assert match is not None, out
+    assert float(match.group(1)) >= 0.95
+
+
+def test_save_load_and_resume_give_identical_results(tmp_path: Path) -> None:
+    out = succeeded(run("train_with_save.py", "--quick", "--out-dir", "models", cwd=tmp_path))
+    assert "predictions identical: True" in out
+    assert "weights of running and resumed model identical: True" in out
+    assert (tmp_path / "models" / "moons_model.npz").is_file()
+    assert (tmp_path / "models" / "moons_checkpoint.npz").is_file()
+
+
+# --- train_long: checkpoints, plot, resume, Ctrl-C -----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """One full quick run of train_long.py (1,500 steps): its folder and its output."""
+    folder = tmp_path_factory.mktemp("uninterrupted")
+    result = run("train_long.py", "--quick", "--plot", "long.png", cwd=folder)
+    return folder, succeeded(result)
+
+
+def test_long_run_reaches_its_target_with_checkpoints_and_plot(
+    uninterrupted: tuple[Path, str],
+) -> None:
+    folder, out = uninterrupted
+    match = re.search(r"test accuracy ([\d.]+)%", out)
+    assert match is not None, out
+    assert float(match.group(1)) >= 90.0
+    names = sorted(p.name for p in (folder / "checkpoints").iterdir())
+    assert names == ["step-000500.npz", "step-001000.npz", "step-001500.npz"]
+    assert_png(folder / "long.png")
+
+
+def test_stop_and_resume_give_bit_identical_parameters(
+    uninterrupted: tuple[Path, str], tmp_path: Path
+) -> None:
+    first = run("train_long.py", "--quick", "--no-progress", "--stop-after", "700", cwd=tmp_path)
+    assert first.returncode == EXIT_INTERRUPTED, first.stdout + first.stderr
+    assert "stopped at step 700" in first.stdout
+    assert (tmp_path / "checkpoints" / "step-000700.npz").is_file()
+
+    out = succeeded(run("train_long.py", "--quick", "--no-progress", "--resume", cwd=tmp_path))
+    assert "resumed from" in out
+    assert "at step 700" in out
+    assert_same_files(
+        uninterrupted[0] / "checkpoints" / "step-001500.npz",
+        tmp_path / "checkpoints" / "step-001500.npz",
+    )
+
+
+def test_ctrl_c_saves_a_checkpoint_and_resume_matches_an_uninterrupted_run(
+    tmp_path: Path,
+) -> None:
+    args = ["--quick", "--steps", "3000", "--checkpoint-every", "100", "--no-progress"]
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    succeeded(run("train_long.py", *args, cwd=reference))
+
+    interrupted = tmp_path / "interrupted"
+    interrupted.mkdir()
+    process = subprocess.Popen(
+        [sys.executable, str(EXAMPLES / "train_long.py"), *args],
+        cwd=interrupted,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # Wait for the first checkpoint: training has started and Ctrl-C is being handled.
+    deadline = time.monotonic() + TIMEOUT
+    while not (interrupted / "checkpoints" / "step-000100.npz").exists():
+        assert process.poll() is None, "train_long.py ended before its first checkpoint"
+        assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == EXIT_INTERRUPTED, stdout + stderr
+    match = re.search(r"stopped at step (\d+); checkpoint saved to (\S+)", stdout)
+    assert match is not None, stdout
+    step = int(match.group(1))
+    assert 100 <= step < 3000
+    assert (interrupted / match.group(2)).is_file()
+
+    out = succeeded(run("train_long.py", *args, "--resume", cwd=interrupted))
+    assert f"at step {step}" in out
+    assert_same_files(
+        reference / "checkpoints" / "step-003000.npz",
+        interrupted / "checkpoints" / "step-003000.npz",
+    )
+
+
+def test_resume_refuses_a_checkpoint_of_another_run(
+    uninterrupted: tuple[Path, str], tmp_path: Path
+) -> None:
+    source = uninterrupted[0] / "checkpoints" / "step-001500.npz"
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "step-001500.npz").write_bytes(source.read_bytes())
+    result = run("train_long.py", "--quick", "--seed", "1", "--resume", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "use the same options" in result.stdout
+
+
+def test_resume_without_a_checkpoint_says_so(tmp_path: Path) -> None:
+    result = run("train_long.py", "--quick", "--resume", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "no checkpoint" in result.stdout
+
+
+def test_a_fresh_run_replaces_old_checkpoints_and_keeps_the_newest_three(tmp_path: Path) -> None:
+    old = tmp_path / "checkpoints" / "step-009000.npz"
+    old.parent.mkdir()
+    old.write_bytes(b"left over from another run")
+    args = ["--quick", "--steps", "400", "--checkpoint-every", "50", "--no-progress"]
+    run("train_long.py", *args, cwd=tmp_path)  # may miss the target in 400 steps
+    names = sorted(p.name for p in old.parent.iterdir())
+    assert names == ["step-000300.npz", "step-000350.npz", "step-000400.npz"]
