@@ -26,12 +26,9 @@ def _check_reduction(reduction: object) -> None:
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
-def _target(target: Any, like: Tensor, fn: str, what: str) -> Tensor:
-    """``target`` as a tensor of ``like``'s dtype whose shape broadcasts to ``like``'s."""
-    if isinstance(target, Tensor):
-        result = target
-    else:
-        result = Tensor(np.asarray(target, dtype=like.data.dtype), requires_grad=False)
+def _target(target: Any, like: Tensor, fn: str, what: str) -> Tensor | np.ndarray[Any, Any]:
+    """``target`` as a tensor, or an array of ``like``'s dtype, that broadcasts to ``like``."""
+    result = target if isinstance(target, Tensor) else np.asarray(target, dtype=like.data.dtype)
     shape, target_shape = like.shape, result.shape
     if target_shape != shape:
         try:
@@ -124,10 +121,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     _check_reduction(reduction)
     x = _as_tensor(input)
     y = _target(target, x, "binary_cross_entropy_with_logits", "target")
+    # m is a constant (no gradient flows through it), so the gradient is exact at 0 too.
     m = np.maximum(x.data, 0)
-    shift = Tensor(m, requires_grad=False)
-    offset = Tensor(np.exp(-m), requires_grad=False)
-    loss = ((x - shift).exp() + offset).log() + shift - x * y
+    loss = ((x - m).exp() + np.exp(-m)).log() + m - x * y
     return _reduce(loss, reduction)
 
 
@@ -197,15 +193,13 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
                 f"cross_entropy: label {int(bad)} is outside [0, {n_classes}) for "
                 f"input with {n_classes} classes"
             )
-    logp = x.log_softmax(axis=-1)
-    if x.ndim == 1:
-        picked = logp[int(labels)]
-    elif x.ndim == 2:
-        picked = logp[np.arange(labels.shape[0]), labels]
-    else:
-        flat = labels.reshape(-1)
-        picked = logp.reshape(-1, n_classes)[np.arange(flat.shape[0]), flat]
-        picked = picked.reshape(*labels.shape)
+    # Picking log-probabilities with a constant weight array (-1 at each label, scaled
+    # for the mean) keeps the backward pass to two cheap elementwise rules.
+    n = labels.size
+    scale = -1.0 if reduction != "mean" else -1.0 / max(n, 1)
+    weights = np.zeros(x.shape, dtype=x.data.dtype)
+    weights.reshape(-1, n_classes)[np.arange(n), labels.reshape(-1)] = scale
+    picked = x.log_softmax(axis=-1) * weights
     if reduction == "none":
-        return -picked
-    return -_reduce(picked, reduction)
+        return picked.sum(axis=-1)
+    return picked.sum()
