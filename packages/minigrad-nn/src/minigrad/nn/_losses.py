@@ -116,7 +116,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     >>> round(binary_cross_entropy_with_logits(Tensor([0.0]), [1.0]).item(), 6)  # log 2
     0.693147
     >>> binary_cross_entropy_with_logits(Tensor([1e4, -1e4]), [0.0, 0.0], "none").data
-    array([10000.,    -0.])
+    array([10000.,     0.])
     """
     _check_reduction(reduction)
     x = _as_tensor(input)

@@ -351,6 +351,7 @@ def _check_activation(name: str, value: object) -> str:
 
 
 def _check_dtype(value: object) -> np.dtype[Any]:
+    dtype: np.dtype[Any] | None
     try:
         dtype = np.dtype(value if value is not None else np.float64)  # type: ignore[call-overload]
     except TypeError:
@@ -363,7 +364,7 @@ def _check_dtype(value: object) -> np.dtype[Any]:
 def _check_seed(seed: object) -> np.random.Generator:
     if seed is None or isinstance(seed, np.random.Generator):
         return np.random.default_rng(seed)
-    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and int(seed) >= 0:
+    if not isinstance(seed, bool) and isinstance(seed, numbers.Integral) and int(seed) >= 0:
         return np.random.default_rng(int(seed))
     raise ValueError(
         f"seed must be None, a non-negative int or a numpy.random.Generator, got {seed!r}"

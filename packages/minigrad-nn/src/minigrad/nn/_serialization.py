@@ -26,7 +26,7 @@ import zipfile
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -153,8 +153,11 @@ def save_checkpoint(
         raise TypeError(
             f"optimizer must be a minigrad.nn.Optimizer or None, got {type(optimizer).__name__}"
         )
-    if step is not None and (
-        isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0
+    step_value: object = step  # checked at run time: callers may pass anything
+    if step_value is not None and (
+        isinstance(step_value, bool)
+        or not isinstance(step_value, numbers.Integral)
+        or int(step_value) < 0
     ):
         raise TypeError(f"step must be a non-negative int or None, got {step!r}")
     cls = type(model)
@@ -223,7 +226,8 @@ def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez_compressed(f, **arrays)
+            savez: Any = np.savez_compressed  # typed as if the keywords were its options
+            savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp_name, _file_mode(path))
@@ -348,7 +352,7 @@ class _File:
         if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
             raise self.error(f"header entry 'step' is invalid: {step!r}")
 
-        expected: dict[str, tuple[tuple[int, ...], str]] = {}
+        expected: dict[str, tuple[tuple[int, ...], str | None]] = {}
         for name, entry in h["parameters"].items():
             expected[_PARAMS + name] = self._shape_entry(f"parameter {name!r}", entry)
         optimizer = h.get("optimizer")
@@ -382,7 +386,7 @@ class _File:
                     f"{dtype_name or 'float32 or float64'}"
                 )
 
-    def _shape_entry(self, what: str, entry: Any) -> tuple[tuple[int, ...], str]:
+    def _shape_entry(self, what: str, entry: Any) -> tuple[tuple[int, ...], str | None]:
         shape = entry.get("shape") if isinstance(entry, dict) else None
         dtype = entry.get("dtype") if isinstance(entry, dict) else None
         if not isinstance(shape, list) or not all(
@@ -465,13 +469,13 @@ def _build(file: _File, cls: type[_M]) -> _M:
             f"the file holds a {key}, not a {_class_key(cls)}; load it with {found.__name__}.load()"
         )
     try:
-        model = found(**file.header["config"])
+        model: Module = found(**file.header["config"])
     except (TypeError, ValueError, OverflowError, MemoryError) as exc:
         raise file.error(
             f"its configuration {file.header['config']} does not build a {found.__name__}: {exc}"
         ) from None
     file.check_fits(model)
-    return model  # type: ignore[return-value]  # issubclass(found, cls) was checked
+    return cast(_M, model)  # issubclass(found, cls) was checked above
 
 
 def _load_module(path: str | os.PathLike[str], cls: type[_M]) -> _M:

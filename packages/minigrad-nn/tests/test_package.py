@@ -1,0 +1,84 @@
+"""The package surface: exported names, version, docs whose examples run."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import inspect
+
+import pytest
+
+import minigrad
+import minigrad.nn
+
+PUBLIC = [
+    "MLP",
+    "SGD",
+    "Adam",
+    "Layer",
+    "ModelFileError",
+    "Module",
+    "Optimizer",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "load_checkpoint",
+    "mse_loss",
+    "save_checkpoint",
+]
+
+MODULES = [
+    "minigrad.nn",
+    "minigrad.nn._module",
+    "minigrad.nn._losses",
+    "minigrad.nn._optim",
+    "minigrad.nn._serialization",
+]
+
+
+def test_exports():
+    assert sorted(minigrad.nn.__all__) == sorted(PUBLIC)
+    for name in PUBLIC:
+        assert getattr(minigrad.nn, name).__module__.startswith("minigrad.nn")
+    assert issubclass(minigrad.nn.ModelFileError, ValueError)
+
+
+def test_version_comes_from_about():
+    about = importlib.import_module("minigrad.nn.__about__")
+    assert minigrad.nn.__version__ == about.__version__
+    assert all(part.isdigit() for part in about.__version__.split(".")[:2])
+
+
+def test_original_top_level_names_resolve_to_nn():
+    from minigrad import MLP, Layer, Module
+
+    assert (MLP, Layer, Module) == (minigrad.nn.MLP, minigrad.nn.Layer, minigrad.nn.Module)
+
+
+def _public_objects():
+    for name in PUBLIC:
+        obj = getattr(minigrad.nn, name)
+        yield name, obj
+        if inspect.isclass(obj):
+            for attr, member in vars(obj).items():
+                if attr.startswith("_"):
+                    continue
+                member = member.fget if isinstance(member, property) else member
+                member = member.__func__ if isinstance(member, classmethod) else member
+                if callable(member):
+                    yield f"{name}.{attr}", member
+
+
+@pytest.mark.parametrize(("name", "obj"), list(_public_objects()), ids=lambda v: str(v))
+def test_every_public_name_has_a_docstring_with_an_example(name, obj):
+    doc = inspect.getdoc(obj) or ""
+    assert doc.strip(), f"{name} has no docstring"
+    assert ">>>" in doc, f"{name}'s docstring has no example"
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_docstring_examples_run(module):
+    result = doctest.testmod(
+        importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE
+    )
+    assert result.attempted > 0
+    assert result.failed == 0
