@@ -5,6 +5,8 @@ from __future__ import annotations
 import doctest
 import importlib
 import inspect
+import re
+from pathlib import Path
 
 import pytest
 
@@ -82,3 +84,24 @@ def test_docstring_examples_run(module):
     )
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def _readme_blocks():
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    return re.findall(r"```python\n(.*?)```", readme.read_text(encoding="utf-8"), re.DOTALL)
+
+
+def test_readme_examples_run(tmp_path, monkeypatch, capsys):
+    blocks = _readme_blocks()
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+    out = capsys.readouterr().out
+    accuracy = float(re.search(r"accuracy ([\d.]+)%", out).group(1))
+    assert accuracy >= 97.0, out
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "moons-ckpt.npz",
+        "moons-model.npz",
+        "residual.npz",
+    ]
