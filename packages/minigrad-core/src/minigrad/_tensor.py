@@ -1053,7 +1053,7 @@ class Tensor:
         Tensor([0., 0., 2.], requires_grad=True)
         """
         a = self.data
-        out = np.maximum(a, 0)
+        out = np.maximum(a, a.dtype.type(0))
         if self.requires_grad and (not _paused or _mode.enabled):
             return _node(out, (self,), Tensor._relu_backward, a)
         return _const(out)
@@ -1075,8 +1075,9 @@ class Tensor:
         Tensor([0. , 0.5, 1. ], requires_grad=True)
         """
         a = self.data
+        one = a.dtype.type(1)  # a typed 1 keeps 0-d float32 float32 under NumPy 1.x
         e = np.exp(-np.abs(a))  # in (0, 1]: no overflow
-        s = 1 / (1 + e)  # sigmoid(|x|)
+        s = one / (one + e)  # sigmoid(|x|)
         out = np.where(a < 0, e * s, s)  # sigmoid(-|x|) = exp(-|x|) * sigmoid(|x|)
         if self.requires_grad and (not _paused or _mode.enabled):
             return _node(out, (self,), Tensor._sigmoid_backward, out)
@@ -1445,10 +1446,15 @@ class Tensor:
 
 
 def _as_tensors(op: str, tensors: Iterable[Any]) -> list[Tensor]:
-    items = [t if isinstance(t, Tensor) else Tensor(t, requires_grad=False) for t in tensors]
-    if not items:
+    """Wrap the non-tensors of ``tensors`` as constants of the tensors' dtype."""
+    given = list(tensors)
+    if not given:
         raise ValueError(f"{op}: need at least one tensor, got an empty sequence")
-    return items
+    dtypes = [t.data.dtype for t in given if isinstance(t, Tensor)]
+    dtype = np.result_type(*dtypes) if dtypes else None
+    return [
+        t if isinstance(t, Tensor) else Tensor(t, requires_grad=False, dtype=dtype) for t in given
+    ]
 
 
 def concatenate(tensors: Iterable[Tensor | npt.ArrayLike], axis: int = 0) -> Tensor:

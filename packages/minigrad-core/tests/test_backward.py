@@ -1,0 +1,242 @@
+"""What backward() does: seeding, accumulation, graph release, gradient modes."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+
+from minigrad import Tensor, is_grad_enabled, no_grad
+
+
+def test_backward_seeds_with_ones():
+    x = Tensor([1.0, 2.0, 3.0])
+    y = x * x  # not a scalar: the seed is ones of its shape
+    y.backward()
+    np.testing.assert_array_equal(y.grad, [1.0, 1.0, 1.0])
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0, 6.0])
+
+
+def test_backward_with_an_explicit_gradient():
+    x = Tensor([1.0, 2.0])
+    (x * 3).backward(np.array([10.0, -1.0]))
+    np.testing.assert_array_equal(x.grad, [30.0, -3.0])
+    x2 = Tensor([1.0, 2.0])
+    (x2 * 3).backward(Tensor([1.0, 1.0]))
+    np.testing.assert_array_equal(x2.grad, [3.0, 3.0])
+
+
+def test_leaf_gradients_accumulate_across_calls():
+    x = Tensor([1.0, -2.0])
+    for _ in range(3):
+        (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad, 3 * 2 * x.data)
+
+
+def test_assigning_zeros_resets_accumulation_as_in_the_original_loop():
+    x = Tensor([1.0, -2.0])
+    (x * x).sum().backward()
+    x.grad = np.zeros_like(x.data)
+    (x * x).sum().backward()
+    np.testing.assert_array_equal(x.grad, 2 * x.data)
+    x.zero_grad()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+
+
+def test_intermediate_gradient_holds_this_pass_only():
+    x = Tensor([1.0, 2.0])
+    h = x * 3
+    y = (h * h).sum()
+    y.backward(retain_graph=True)
+    np.testing.assert_array_equal(h.grad, 2 * h.data)
+    y.backward()
+    np.testing.assert_array_equal(h.grad, 2 * h.data)  # not twice
+    np.testing.assert_array_equal(x.grad, 2 * 3 * 2 * h.data)  # the leaf: twice
+
+
+def test_retain_graph_twice_gives_exactly_twice_the_leaf_gradients():
+    rng = np.random.default_rng(0)
+    w = Tensor(rng.standard_normal((3, 2)))
+    x = Tensor(rng.standard_normal((4, 3)), requires_grad=False)
+    loss = (x @ w).tanh().sum()
+    loss.backward(retain_graph=True)
+    once = w.grad.copy()
+    loss.backward(retain_graph=True)
+    np.testing.assert_array_equal(w.grad, 2 * once)
+
+
+def test_second_backward_through_a_released_graph_raises():
+    x = Tensor([1.0, 2.0])
+    loss = (x * x).sum()
+    loss.backward()
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        loss.backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 4.0])  # the failed call changed nothing
+
+
+def test_backward_through_a_released_intermediate_raises_before_touching_leaves():
+    x = Tensor([1.0, 2.0])
+    h = x * 2
+    h.sum().backward()
+    with pytest.raises(RuntimeError, match="already been freed"):
+        (h * 3 + x).sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 2.0])
+
+
+def test_the_graph_is_released_after_backward():
+    x = Tensor([1.0, 2.0])
+    h = x.exp()
+    loss = h.sum()
+    loss.backward()
+    for node in (loss, h):
+        assert node._prev == ()
+        assert node._saved is None
+
+
+def test_retain_graph_keeps_the_graph():
+    x = Tensor([1.0, 2.0])
+    h = x.exp()
+    loss = h.sum()
+    loss.backward(retain_graph=True)
+    assert loss._prev == (h,)
+    assert h._prev == (x,)
+
+
+def test_backward_on_a_tensor_that_does_not_require_grad_says_what_to_do():
+    x = Tensor([1.0, 2.0], requires_grad=False)
+    with pytest.raises(RuntimeError, match=r"does not require grad.*requires_grad=True"):
+        (x * 2).sum().backward()
+
+
+def test_backward_on_a_leaf():
+    x = Tensor([1.0, 2.0])
+    x.backward()
+    x.backward(np.array([2.0, 3.0]))
+    np.testing.assert_array_equal(x.grad, [3.0, 4.0])
+
+
+def test_gradient_of_wrong_shape_is_refused():
+    x = Tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"gradient shape \(3,\).*shape \(2,\)"):
+        (x * 2).backward(np.ones(3))
+
+
+def test_leaves_get_arrays_of_their_own():
+    a = Tensor([1.0, 2.0])
+    b = Tensor([3.0, 4.0])
+    seed = np.array([1.0, 1.0])
+    (a + b).backward(seed)
+    assert not np.shares_memory(a.grad, b.grad)
+    assert not np.shares_memory(a.grad, seed)
+    a.grad += 100  # updating one gradient in place changes nothing else
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0])
+    np.testing.assert_array_equal(seed, [1.0, 1.0])
+
+    x = Tensor([[1.0, 2.0]])
+    x.reshape(2).sum().backward()
+    x.grad *= 2  # writable, not a read-only broadcast view
+    np.testing.assert_array_equal(x.grad, [[2.0, 2.0]])
+
+
+def test_requires_grad_false_records_nothing():
+    x = Tensor([1.0, 2.0], requires_grad=False)
+    y = (x * 2 + 1).exp().sum()
+    assert not y.requires_grad
+    assert y._prev == ()
+    assert y._rule is None
+    assert y._saved is None
+
+
+def test_no_grad_records_nothing_and_restores_the_mode():
+    w = Tensor([1.0, 2.0])
+    assert is_grad_enabled()
+    with no_grad():
+        assert not is_grad_enabled()
+        y = (w * 3).tanh()
+    assert is_grad_enabled()
+    assert not y.requires_grad
+    assert y._prev == () and y._saved is None
+    z = w * 3  # recording again
+    assert z.requires_grad and z._prev == (w,)
+
+
+def test_no_grad_restores_the_mode_after_an_exception():
+    with pytest.raises(KeyError), no_grad():
+        raise KeyError("boom")
+    assert is_grad_enabled()
+
+
+def test_nested_no_grad():
+    with no_grad():
+        with no_grad():
+            pass
+        assert not is_grad_enabled()
+    assert is_grad_enabled()
+
+
+def test_no_grad_as_a_decorator_with_and_without_parentheses():
+    w = Tensor([1.0])
+
+    @no_grad
+    def f(x):
+        return x * w
+
+    @no_grad()
+    def g(x):
+        return x * w
+
+    assert not f(Tensor([2.0])).requires_grad
+    assert not g(Tensor([2.0])).requires_grad
+    assert f.__name__ == "f"
+    assert is_grad_enabled()
+
+
+def test_no_grad_is_per_thread():
+    w = Tensor([1.0, 2.0])
+    inside = threading.Event()
+    release = threading.Event()
+    seen = {}
+
+    def evaluate():
+        with no_grad():
+            inside.set()
+            release.wait(5)
+            seen["other thread"] = (w * 2).requires_grad
+
+    thread = threading.Thread(target=evaluate)
+    thread.start()
+    inside.wait(5)
+    seen["this thread"] = (w * 2).requires_grad  # another thread is inside no_grad
+    release.set()
+    thread.join()
+    assert seen == {"other thread": False, "this thread": True}
+
+
+def test_detach_cuts_the_graph_and_shares_data():
+    x = Tensor([1.0, 2.0])
+    d = x.detach()
+    assert not d.requires_grad
+    assert np.shares_memory(d.data, x.data)
+    y = (d * x).sum()
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [1.0, 2.0])  # d counted as a constant
+
+
+def test_only_inputs_that_require_grad_get_gradients():
+    x = Tensor([1.0, 2.0], requires_grad=False)
+    w = Tensor([3.0, 4.0])
+    (x * w).sum().backward()
+    np.testing.assert_array_equal(w.grad, [1.0, 2.0])
+    assert x._grad is None  # nothing was computed for x
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+
+
+def test_a_shared_subgraph_gets_the_sum_of_both_paths():
+    x = Tensor([2.0])
+    h = x * x  # used by two consumers
+    y = h * 3 + h.exp()
+    y.backward()
+    expected = 3 * 2 * x.data + np.exp(x.data**2) * 2 * x.data
+    np.testing.assert_allclose(x.grad, expected)
+    np.testing.assert_allclose(h.grad, 3 + np.exp(4.0))

@@ -1,0 +1,85 @@
+"""Errors a user can act on: the op, both shapes, what to do."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+from minigrad import Tensor, concatenate, stack, where
+
+
+@pytest.mark.parametrize(
+    ("name", "op"),
+    [
+        ("add", lambda a, b: a + b),
+        ("subtract", lambda a, b: a - b),
+        ("multiply", lambda a, b: a * b),
+        ("divide", lambda a, b: a / b),
+        ("power", lambda a, b: a**b),
+    ],
+)
+def test_broadcast_mismatch_names_the_op_and_both_shapes(name, op):
+    a, b = Tensor(np.ones((2, 3))), Tensor(np.ones(4))
+    with pytest.raises(ValueError, match=re.escape(f"{name}: shapes (2, 3) and (4,)")):
+        op(a, b)
+    with pytest.raises(ValueError, match=re.escape(f"{name}: shapes (2, 3) and (4,)")):
+        op(a, np.ones(4))  # an array operand too
+
+
+def test_broadcast_mismatch_with_array_on_the_left():
+    with pytest.raises(ValueError, match=re.escape("subtract: shapes (4,) and (2, 3)")):
+        np.ones(4) - Tensor(np.ones((2, 3)))
+
+
+def test_matmul_mismatch_names_both_shapes_and_the_axes():
+    with pytest.raises(ValueError, match=re.escape("matmul: shapes (2, 3) and (4, 5)")) as info:
+        Tensor(np.ones((2, 3))) @ Tensor(np.ones((4, 5)))
+    assert "(3)" in str(info.value) and "(4)" in str(info.value)
+    with pytest.raises(ValueError, match=r"matmul: shapes \(\) and \(3,\).*use \*"):
+        Tensor(2.0) @ Tensor(np.ones(3))
+
+
+def test_concatenate_stack_where_name_the_shapes():
+    a, b = Tensor(np.ones((2, 3))), Tensor(np.ones((2, 4)))
+    with pytest.raises(ValueError, match=re.escape("concatenate: shapes (2, 3) and (2, 4)")):
+        concatenate([a, b])
+    with pytest.raises(ValueError, match=re.escape("stack: shapes (2, 3) and (2, 4)")):
+        stack([a, b])
+    with pytest.raises(ValueError, match=re.escape("where: shapes (5,) and (2, 3) and (2, 4)")):
+        where(np.ones(5, dtype=bool), a, b)
+    with pytest.raises(ValueError, match="at least one tensor"):
+        concatenate([])
+
+
+def test_reshape_and_transpose_errors():
+    with pytest.raises(
+        ValueError, match=re.escape("reshape: cannot reshape a tensor of shape (2, 3)")
+    ):
+        Tensor(np.ones((2, 3))).reshape(4, 2)
+    with pytest.raises(ValueError, match="transpose: axes"):
+        Tensor(np.ones((2, 3))).transpose(0, 0)
+
+
+def test_unsupported_operands_raise_type_error():
+    x = Tensor([1.0])
+    with pytest.raises(TypeError):
+        x + "a"
+    with pytest.raises(TypeError):
+        x * None
+    with pytest.raises(TypeError):
+        x * (1 + 2j)
+
+
+def test_grad_assignment_of_the_wrong_shape():
+    x = Tensor([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"grad must have the tensor's shape \(2,\)"):
+        x.grad = np.zeros(3)
+
+
+def test_clip_needs_a_bound_and_max_needs_elements():
+    with pytest.raises(ValueError, match="clip: give at least one"):
+        Tensor([1.0]).clip()
+    with pytest.raises(ValueError, match="empty"):
+        Tensor(np.ones((0, 2))).max()

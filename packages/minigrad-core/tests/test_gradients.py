@@ -1,0 +1,186 @@
+"""Every op's gradient, checked against central differences by `gradcheck`.
+
+One table: each row is an expression over some inputs and how to draw them. The single
+test below runs every row in float64 and in float32 (float32 inputs must give float32
+outputs and gradients that agree with the float64 ones).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from minigrad import Tensor, concatenate, gradcheck, stack, where
+
+# How inputs are drawn. "any": |x| in [0.2, 2] with random sign (away from the kinks of
+# relu, abs and clip, and from division by zero); "pos": x in [0.5, 2] (log, pow).
+ANY, POS = "any", "pos"
+
+
+def case(name: str, fn: Callable[..., Tensor], *shapes: Any, kind: str = ANY) -> Any:
+    return pytest.param(fn, shapes, kind, id=name)
+
+
+CASES = [
+    # -- arithmetic, broadcasting both ways, 0-d --------------------------------------
+    case("add", lambda a, b: a + b, (3, 4), (3, 4)),
+    case("add-bcast-row", lambda a, b: a + b, (3, 4), (4,)),
+    case("add-bcast-left", lambda a, b: a + b, (4,), (3, 4)),
+    case("add-bcast-both", lambda a, b: a + b, (3, 1), (1, 4)),
+    case("add-0d-left", lambda a, b: a + b, (), (2, 3)),
+    case("add-0d-0d", lambda a, b: a + b, (), ()),
+    case("sub", lambda a, b: a - b, (3, 1), (1, 4)),
+    case("sub-bcast-3d", lambda a, b: a - b, (2, 3, 4), (3, 1)),
+    case("sub-0d-right", lambda a, b: a - b, (2, 3), ()),
+    case("mul", lambda a, b: a * b, (3, 4), (3, 4)),
+    case("mul-bcast-both", lambda a, b: a * b, (4, 1, 3), (2, 1)),
+    case("mul-0d", lambda a, b: a * b, (), (5,)),
+    case("div", lambda a, b: a / b, (3, 4), (3, 4)),
+    case("div-bcast-both", lambda a, b: a / b, (1, 4), (3, 1)),
+    case("div-0d", lambda a, b: a / b, (3,), ()),
+    case("pow-tensor-tensor", lambda a, b: a**b, (3, 4), (4,), kind=POS),
+    case("pow-0d-exponent", lambda a, b: a**b, (2, 3), (), kind=POS),
+    case("neg", lambda a: -a, (2, 3)),
+    # -- scalars (Python and NumPy) and arrays on either side ---------------------------
+    case("add-scalar", lambda a: a + 2.0, (3,)),
+    case("radd-scalar", lambda a: 2 + a, (3,)),
+    case("sub-scalar", lambda a: a - 1.5, (3,)),
+    case("rsub-scalar", lambda a: 1.5 - a, (2, 2)),
+    case("mul-numpy-scalar", lambda a: a * np.float64(3.0), (3,)),
+    case("rmul-numpy-scalar", lambda a: np.float32(3.0) * a, (3,)),
+    case("div-scalar", lambda a: a / 4, (3,)),
+    case("rdiv-scalar", lambda a: 2.0 / a, (2, 3)),
+    case("pow-2", lambda a: a**2, (2, 3)),
+    case("pow-3", lambda a: a**3, (4,)),
+    case("pow-half", lambda a: a**0.5, (4,), kind=POS),
+    case("pow-negative", lambda a: a**-1.5, (4,), kind=POS),
+    case("rpow-scalar", lambda a: 2.0**a, (4,)),
+    case("add-array-const", lambda a: a + np.arange(6.0).reshape(2, 3), (3,)),
+    case("rsub-array-const", lambda a: np.arange(3.0) - a, (2, 3)),
+    case("rmul-array-const", lambda a: np.arange(1.0, 4.0) * a, (2, 1)),
+    # -- matmul: 1-D, 2-D, batched with broadcast batch axes ----------------------------
+    case("matmul-2d", lambda a, b: a @ b, (3, 4), (4, 2)),
+    case("matmul-1d-2d", lambda a, b: a @ b, (4,), (4, 2)),
+    case("matmul-2d-1d", lambda a, b: a @ b, (3, 4), (4,)),
+    case("matmul-1d-1d", lambda a, b: a @ b, (4,), (4,)),
+    case("matmul-batch-2d", lambda a, b: a @ b, (2, 3, 4), (4, 5)),
+    case("matmul-2d-batch", lambda a, b: a @ b, (3, 4), (2, 4, 5)),
+    case("matmul-batch-batch", lambda a, b: a @ b, (2, 3, 4), (2, 4, 5)),
+    case("matmul-batch-bcast", lambda a, b: a @ b, (2, 1, 3, 4), (3, 4, 2)),
+    case("matmul-1d-batch", lambda a, b: a @ b, (4,), (2, 4, 3)),
+    case("matmul-batch-1d", lambda a, b: a @ b, (2, 3, 4), (4,)),
+    case("matmul-array-right", lambda a: a @ np.arange(8.0).reshape(4, 2), (3, 4)),
+    case("matmul-array-left", lambda b: np.arange(12.0).reshape(3, 4) @ b, (4, 2)),
+    # -- reductions: axis None / int / negative / tuple, keepdims ------------------------
+    case("sum-all", lambda a: a.sum(), (2, 3, 4)),
+    case("sum-0d", lambda a: a.sum(), ()),
+    case("sum-axis0", lambda a: a.sum(axis=0), (2, 3, 4)),
+    case("sum-axis-neg", lambda a: a.sum(axis=-1), (2, 3, 4)),
+    case("sum-axis-tuple", lambda a: a.sum(axis=(0, 2)), (2, 3, 4)),
+    case("sum-keepdims", lambda a: a.sum(axis=1, keepdims=True), (2, 3, 4)),
+    case("sum-all-keepdims", lambda a: a.sum(keepdims=True), (2, 3)),
+    case("mean-all", lambda a: a.mean(), (2, 3, 4)),
+    case("mean-axis-neg", lambda a: a.mean(axis=-2), (2, 3, 4)),
+    case("mean-tuple-keepdims", lambda a: a.mean(axis=(0, -1), keepdims=True), (2, 3, 4)),
+    case("max-all", lambda a: a.max(), (2, 3, 4)),
+    case("max-axis1", lambda a: a.max(axis=1), (2, 3, 4)),
+    case("max-axis-neg-keepdims", lambda a: a.max(axis=-1, keepdims=True), (2, 3, 4)),
+    case("max-axis-tuple", lambda a: a.max(axis=(0, 2)), (2, 3, 4)),
+    case("max-0d", lambda a: a.max(), ()),
+    # -- shape ---------------------------------------------------------------------------
+    case("reshape-args", lambda a: a.reshape(6, 4), (2, 3, 4)),
+    case("reshape-tuple", lambda a: a.reshape((4, -1)), (2, 3, 4)),
+    case("reshape-0d", lambda a: a.reshape(1, 1), ()),
+    case("transpose-default", lambda a: a.transpose(), (2, 3, 4)),
+    case("transpose-axes", lambda a: a.transpose(2, 0, 1), (2, 3, 4)),
+    case("transpose-tuple-neg", lambda a: a.transpose((0, -1, 1)), (2, 3, 4)),
+    case("T", lambda a: a.T, (3, 4)),
+    case("getitem-int", lambda a: a[1], (3, 4)),
+    case("getitem-neg-int", lambda a: a[-1, 2], (3, 4)),
+    case("getitem-slice-step", lambda a: a[::2, 1:], (5, 4)),
+    case("getitem-none-ellipsis", lambda a: a[None, ..., 0], (3, 4)),
+    case("getitem-int-array-repeats", lambda a: a[[0, 2, 0, 0]], (3, 4)),
+    case("getitem-2-int-arrays", lambda a: a[np.array([0, 2, 0]), np.array([1, 1, 1])], (3, 4)),
+    case("getitem-array-and-slice", lambda a: a[1:, [3, 3, 0]], (3, 4)),
+    case("getitem-bool-mask", lambda a: a[np.array([True, False, True])], (3, 4)),
+    # -- elementwise functions -----------------------------------------------------------
+    case("exp", lambda a: a.exp(), (2, 3)),
+    case("log", lambda a: a.log(), (2, 3), kind=POS),
+    case("tanh", lambda a: a.tanh(), (2, 3)),
+    case("relu", lambda a: a.relu(), (3, 4)),
+    case("sigmoid", lambda a: a.sigmoid(), (3, 4)),
+    case("sigmoid-0d", lambda a: a.sigmoid(), ()),
+    case("abs", lambda a: a.abs(), (3, 4)),
+    case("clip", lambda a: a.clip(-0.5, 1.0), (3, 4)),
+    case("clip-lo-only", lambda a: a.clip(lo=0.0), (3, 4)),
+    case("clip-hi-only", lambda a: a.clip(hi=0.0), (3, 4)),
+    case("softmax", lambda a: a.softmax(), (3, 4)),
+    case("softmax-axis0", lambda a: a.softmax(axis=0), (3, 4)),
+    case("softmax-1d", lambda a: a.softmax(), (5,)),
+    case("log-softmax", lambda a: a.log_softmax(), (3, 4)),
+    case("log-softmax-axis1-3d", lambda a: a.log_softmax(axis=1), (2, 3, 4)),
+    # -- functions of several tensors ----------------------------------------------------
+    case("concatenate-axis0", lambda a, b: concatenate([a, b]), (2, 3), (4, 3)),
+    case("concatenate-axis-neg", lambda a, b: concatenate([a, b, a], axis=-1), (2, 3), (2, 1)),
+    case("concatenate-const", lambda a: concatenate([a, np.ones((1, 3))]), (2, 3)),
+    case("stack-axis0", lambda a, b: stack([a, b]), (2, 3), (2, 3)),
+    case("stack-axis-neg", lambda a, b: stack([a, b, a], axis=-1), (2, 3), (2, 3)),
+    case("where", lambda a, b: where(a.data > 0, a, b), (3, 4), (3, 4)),
+    case("where-bcast", lambda a, b: where(np.array([True, False, True]), a, b), (2, 3), (1,)),
+    case("where-scalar", lambda a: where(a.data < 0, 0.5, a), (3, 4)),
+    # -- reused operands and sub-expressions ---------------------------------------------
+    case("x*x", lambda a: a * a, (3, 4)),
+    case("x+x", lambda a: a + a, (3,)),
+    case("x-x", lambda a: a - a, (3,)),
+    case("x/x", lambda a: a / a, (3,)),
+    case("x@x.T", lambda a: a @ a.T, (3, 4)),
+    case("shared-subexpression", lambda a, b: (a * b).tanh() + (a * b) ** 2, (3,), (3,)),
+    case("diamond", lambda a: (lambda h: h.exp() * h.sigmoid() - h)(a.tanh()), (2, 3)),
+    case("x**x", lambda a: a**a, (3,), kind=POS),
+    case(
+        "mlp-layer",
+        lambda x, w, b: (x @ w + b).relu().sum(axis=1).mean(),
+        (5, 3),
+        (3, 4),
+        (4,),
+    ),
+    case(
+        "cross-entropy",
+        lambda z: -z.log_softmax()[np.arange(4), np.array([0, 2, 1, 2])].mean(),
+        (4, 3),
+    ),
+]
+
+
+def draw(shape: tuple[int, ...], kind: str, rng: np.random.Generator) -> np.ndarray:
+    if kind == POS:
+        return rng.uniform(0.5, 2.0, size=shape)
+    return rng.choice([-1.0, 1.0], size=shape) * rng.uniform(0.2, 2.0, size=shape)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("fn", "shapes", "kind"), CASES)
+def test_gradient_matches_finite_differences(fn, shapes, kind, dtype):
+    rng = np.random.default_rng(zlib.crc32(repr((shapes, kind)).encode()))
+    values = [draw(shape, kind, rng).astype(dtype) for shape in shapes]
+    inputs = [Tensor(v) for v in values]
+
+    # gradcheck works on float64 copies, also of float32 inputs.
+    assert gradcheck(fn, *inputs)
+
+    out = fn(*inputs)
+    assert out.dtype == dtype, f"output dtype {out.dtype} for {dtype.__name__} inputs"
+    if dtype == np.float64:
+        return
+    # A float32 graph stays float32, and its gradients match the float64 ones.
+    weights = rng.standard_normal(out.shape)
+    out.backward(weights.astype(np.float32))
+    reference = [Tensor(v.astype(np.float64)) for v in values]
+    fn(*reference).backward(weights)
+    for got, want in zip(inputs, reference, strict=True):
+        assert got.grad.dtype == np.float32
+        np.testing.assert_allclose(got.grad, want.grad, rtol=2e-3, atol=2e-4)

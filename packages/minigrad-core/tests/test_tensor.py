@@ -1,0 +1,121 @@
+"""The Tensor's attributes and helpers, and the original API's snippets."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from minigrad import Tensor
+
+
+def test_original_api_snippets():
+    x = Tensor([1.0, 2.0, 3.0])
+    assert isinstance(x.data, np.ndarray)
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+    assert x.shape == (3,)
+    assert Tensor(5.0).shape == ()
+    assert Tensor([[1.0, 2.0], [3.0, 4.0]]).reshape(4, 1).T.shape == (1, 4)
+
+
+def test_original_training_loop_on_raw_arrays():
+    rng = np.random.default_rng(0)
+    inputs = rng.standard_normal((32, 2))
+    y = (inputs[:, :1] - 2 * inputs[:, 1:]) * 0.5
+    w = Tensor(rng.standard_normal((2, 1)) * 0.1)
+    b = Tensor(np.zeros(1))
+    losses = []
+    for _ in range(100):
+        loss = ((Tensor(inputs) @ w + b - Tensor(y)) ** 2).mean()
+        for p in (w, b):
+            p.grad = np.zeros_like(p.data)
+        loss.backward()
+        for p in (w, b):
+            p.data += -0.1 * p.grad
+        losses.append(loss.item())
+    assert losses[-1] < 1e-3 * losses[0]
+    np.testing.assert_allclose(w.data.ravel(), [0.5, -1.0], atol=1e-2)
+
+
+def test_attributes():
+    t = Tensor(np.arange(6.0).reshape(2, 3))
+    assert (t.shape, t.ndim, t.size, t.dtype) == ((2, 3), 2, 6, np.float64)
+    assert t.T.shape == (3, 2)
+    assert t.requires_grad
+    assert len(t) == 2
+    assert t.numpy() is t.data
+    assert Tensor([2.5]).item() == 2.5
+    assert isinstance(Tensor(2.5).item(), float)
+    assert float(Tensor(1.5)) == 1.5
+    assert np.asarray(t) is t.data
+    with pytest.raises(ValueError):
+        t.item()
+
+
+def test_grad_reads_as_zeros_of_the_same_shape_and_dtype():
+    t = Tensor(np.ones((2, 2), dtype=np.float32))
+    g = t.grad
+    assert g.shape == (2, 2) and g.dtype == np.float32 and not g.any()
+    g += 1  # reading allocated it: in-place changes stick, as with an assigned array
+    np.testing.assert_array_equal(t.grad, np.ones((2, 2)))
+
+
+def test_repr_shows_data_and_grad_flag():
+    assert repr(Tensor([1.0, 2.0])) == "Tensor([1., 2.], requires_grad=True)"
+    r = repr(Tensor(np.ones((2, 2), dtype=np.float32), requires_grad=False))
+    assert r == "Tensor([[1., 1.],\n        [1., 1.]], dtype=float32, requires_grad=False)"
+
+
+def test_tensor_from_tensor_shares_data():
+    a = Tensor([1.0, 2.0])
+    b = Tensor(a, requires_grad=False)
+    assert b.data is a.data and not b.requires_grad
+
+
+@pytest.mark.parametrize(
+    ("call", "shape"),
+    [
+        (lambda t: t.reshape(3, 8), (3, 8)),
+        (lambda t: t.reshape((6, 4)), (6, 4)),
+        (lambda t: t.reshape([-1]), (24,)),
+        (lambda t: t.reshape(-1, 2), (12, 2)),
+        (lambda t: t.transpose(), (4, 3, 2)),
+        (lambda t: t.transpose(1, 0, 2), (3, 2, 4)),
+        (lambda t: t.transpose((2, 0, 1)), (4, 2, 3)),
+        (lambda t: t.transpose([0, -1, 1]), (2, 4, 3)),
+        (lambda t: t[0], (3, 4)),
+        (lambda t: t[:, 1:, ::2], (2, 2, 2)),
+        (lambda t: t[..., None], (2, 3, 4, 1)),
+        (lambda t: t[[1, 1, 0]], (3, 3, 4)),
+        (lambda t: t[t.data > 10], (13,)),
+        (lambda t: t[0, 0, 0], ()),
+    ],
+)
+def test_shape_operations(call, shape):
+    t = Tensor(np.arange(24.0).reshape(2, 3, 4))
+    out = call(t)
+    assert out.shape == shape
+    assert isinstance(out.data, np.ndarray)
+    out.sum().backward()
+    assert t.grad.shape == t.shape
+
+
+def test_scalar_results_are_0d_arrays():
+    t = Tensor(np.arange(3.0))
+    for out in (t.sum(), t.mean(), t.max(), t[1], Tensor(2.0) * Tensor(3.0), Tensor(1.0).exp()):
+        assert isinstance(out.data, np.ndarray)
+        assert out.shape == ()
+
+
+def test_numpy_on_the_left_of_an_operator():
+    t = Tensor([1.0, 2.0])
+    for out in (np.ones(2) + t, np.float64(2.0) * t, np.ones(2) - t, np.ones(2) / t, np.eye(2) @ t):
+        assert isinstance(out, Tensor)
+        assert out.requires_grad
+
+
+def test_results_of_operations_with_constants():
+    t = Tensor([1.0, 2.0, 4.0])
+    np.testing.assert_array_equal((2 - t).data, [1.0, 0.0, -2.0])
+    np.testing.assert_array_equal((8 / t).data, [8.0, 4.0, 2.0])
+    np.testing.assert_array_equal((2**t).data, [2.0, 4.0, 16.0])
+    np.testing.assert_array_equal((t**2).data, [1.0, 4.0, 16.0])
