@@ -121,6 +121,7 @@ BAD_CALLS: list[tuple[dict[str, Any], str]] = [
     ({"X": np.float64(3.0)}, r"X must have a first axis indexing samples"),
     ({"y": 1}, r"y must have a first axis indexing samples"),
     ({"random_state": -2}, r"random_state must be None, a non-negative int.*got -2"),
+    ({"shuffle": False, "random_state": "x"}, r"random_state must be None.*got 'x'"),
 ]
 
 

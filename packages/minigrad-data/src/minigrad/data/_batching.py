@@ -87,10 +87,11 @@ def iterate_minibatches(
             f"and len(y)={len(targets)}"
         )
     batch_size = check_int("batch_size", batch_size, 1)
-    rng = make_rng(random_state)
+    # Checked even without shuffling, so that a wrong random_state is never silent.
+    rng = make_rng(random_state) if shuffle or random_state is not None else None
     n_samples = len(inputs)
     stop = n_samples - n_samples % batch_size if drop_last else n_samples
-    order = rng.permutation(n_samples) if shuffle else None
+    order = rng.permutation(n_samples) if shuffle and rng is not None else None
     return _batches(inputs, targets, batch_size, stop, order)
 
 
