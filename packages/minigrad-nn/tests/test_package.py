@@ -78,7 +78,8 @@ def test_every_public_name_has_a_docstring_with_an_example(name, obj):
 
 
 @pytest.mark.parametrize("module", MODULES)
-def test_docstring_examples_run(module):
+def test_docstring_examples_run(module, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the examples save files in the current folder
     result = doctest.testmod(
         importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE
     )

@@ -58,16 +58,14 @@ class ModelFileError(ValueError):
 
     Examples
     --------
-    >>> import os, tempfile
+    >>> from pathlib import Path
     >>> from minigrad.nn import MLP, ModelFileError
-    >>> path = os.path.join(tempfile.mkdtemp(), "notes.npz")
-    >>> with open(path, "w") as f:
-    ...     _ = f.write("not a model")
+    >>> _ = Path("notes.npz").write_text("not a model")
     >>> try:
-    ...     MLP.load(path)
+    ...     MLP.load("notes.npz")
     ... except ModelFileError as exc:
-    ...     print("refused")
-    refused
+    ...     print(exc)
+    notes.npz: not a minigrad model file: it is not a .npz (zip) archive
     """
 
 
@@ -136,15 +134,14 @@ def save_checkpoint(
 
     Examples
     --------
-    >>> import os, tempfile
     >>> from minigrad.nn import MLP, Adam, save_checkpoint, load_checkpoint
     >>> model = MLP(2, [8, 1], seed=0)
     >>> opt = Adam(model.parameters(), lr=0.01)
-    >>> path = save_checkpoint(os.path.join(tempfile.mkdtemp(), "ckpt"), model, opt,
-    ...                        step=100, best_loss=0.25)
-    >>> path.name
+    >>> save_checkpoint("ckpt", model, opt, step=100, best_loss=0.25).name
     'ckpt.npz'
-    >>> load_checkpoint(path, MLP(2, [8, 1]), Adam(MLP(2, [8, 1]).parameters()))
+    >>> model2 = MLP(2, [8, 1])
+    >>> opt2 = Adam(model2.parameters())
+    >>> load_checkpoint("ckpt.npz", model2, opt2)
     {'step': 100, 'best_loss': 0.25}
     """
     if not isinstance(model, Module):
@@ -517,10 +514,9 @@ def load_checkpoint(
 
     Examples
     --------
-    >>> import os, tempfile
-    >>> from minigrad.nn import MLP, SGD, save_checkpoint, load_checkpoint
+    >>> from minigrad.nn import MLP, save_checkpoint, load_checkpoint
     >>> model = MLP(2, [4, 1], seed=0)
-    >>> path = save_checkpoint(os.path.join(tempfile.mkdtemp(), "c"), model, step=7)
+    >>> path = save_checkpoint("checkpoint", model, step=7)
     >>> fresh = MLP(2, [4, 1], seed=1)
     >>> load_checkpoint(path, fresh)["step"]
     7
