@@ -120,6 +120,17 @@ def test_layer_forward_matches_numpy(activation, fn, batch):
     np.testing.assert_allclose(out.data, fn(x @ layer.W.data + layer.b.data), rtol=1e-12)
 
 
+def test_wrong_input_width_names_the_layer():
+    model = MLP(2, [4, 1], seed=0)
+    with pytest.raises(
+        ValueError,
+        match=r"Layer\(nin=2, nout=4\) expects inputs of shape \(\.\.\., 2\), got shape \(5, 3\)",
+    ):
+        model(np.ones((5, 3)))
+    with pytest.raises(ValueError, match=r"got shape \(\)"):
+        Layer(2, 1)(Tensor(1.0))
+
+
 def test_layer_accepts_arrays_and_gradients_flow():
     layer = Layer(2, 2, activation="tanh", seed=0)
     x = np.array([[1.0, -1.0], [0.5, 2.0]])

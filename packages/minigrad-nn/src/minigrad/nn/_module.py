@@ -388,7 +388,8 @@ class Layer(Module):
     Raises
     ------
     ValueError
-        If a size is not a positive integer, or the activation, seed or dtype is unknown.
+        If a size is not a positive integer, or the activation, seed or dtype is unknown;
+        when called, if the input's last axis is not ``nin`` long.
 
     Examples
     --------
@@ -449,7 +450,13 @@ class Layer(Module):
         """
         if not isinstance(x, Tensor):
             x = Tensor(x, requires_grad=False)
-        out = x @ self.W + self.b
+        try:
+            out = x @ self.W + self.b
+        except ValueError:
+            raise ValueError(
+                f"Layer(nin={self.nin}, nout={self.nout}) expects inputs of shape "
+                f"(..., {self.nin}), got shape {x.shape}"
+            ) from None
         act = self._act
         return out if act is None else act(out)
 
