@@ -26,7 +26,7 @@ import zipfile
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, BinaryIO, TypeVar, cast
 
 import numpy as np
 
@@ -262,18 +262,21 @@ class _File:
         self.path = _npz_path(path)
         self.header: dict[str, Any] = {}
         self._members: dict[str, tuple[tuple[int, ...], np.dtype[Any]]] = {}
-        self._read_structure()
-        self._validate_header()
+        self._arrays: dict[str, np.ndarray] = {}
+        if not self.path.is_file():
+            raise FileNotFoundError(errno.ENOENT, f"no model file at {self.path}", str(self.path))
+        # One open file for every read: a save that replaces the file meanwhile cannot
+        # mix two versions.
+        with open(self.path, "rb") as f:
+            self._read_structure(f)
+            self._validate_header()
+            self._read_arrays(f)
 
     def error(self, message: str) -> ModelFileError:
         return ModelFileError(f"{self.path}: {message}")
 
-    def _read_structure(self) -> None:
-        path = self.path
-        if not path.is_file():
-            raise FileNotFoundError(errno.ENOENT, f"no model file at {path}", str(path))
-        with open(path, "rb") as f:
-            magic = f.read(4)
+    def _read_structure(self, f: BinaryIO) -> None:
+        magic = f.read(4)
         if magic != b"PK\x03\x04":
             if magic[:1] == b"\x80":
                 what = "it holds pickled Python data, which is never loaded"
@@ -285,7 +288,8 @@ class _File:
                 what = "it is not a .npz (zip) archive"
             raise self.error(f"not a minigrad model file: {what}")
         try:
-            with zipfile.ZipFile(path) as archive:
+            f.seek(0)
+            with zipfile.ZipFile(f) as archive:
                 for info in archive.infolist():
                     name = info.filename
                     if not name.endswith(".npy"):
@@ -394,14 +398,20 @@ class _File:
             raise self.error(f"header entry for {what} has an invalid dtype: {entry!r}")
         return tuple(shape), dtype
 
-    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
-        """Read every array whose name starts with ``prefix``, without unpickling."""
-        keys = [k for k in self._members if k.startswith(prefix)]
+    def _read_arrays(self, f: BinaryIO) -> None:
+        """Read every array listed in the header, never unpickling."""
         try:
-            with np.load(self.path, allow_pickle=False) as npz:
-                return {k[len(prefix) :]: npz[k] for k in keys}
+            f.seek(0)
+            with np.load(f, allow_pickle=False) as npz:
+                for key in self._members:
+                    if key != _HEADER:
+                        self._arrays[key] = npz[key]
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError) as exc:
             raise self.error(f"the file is damaged or truncated ({exc})") from None
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """Return the arrays whose names start with ``prefix``, keyed without it."""
+        return {k[len(prefix) :]: v for k, v in self._arrays.items() if k.startswith(prefix)}
 
     def check_fits(self, model: Module) -> None:
         """Raise unless the file's parameters match ``model``'s names, shapes and dtypes."""
