@@ -16,7 +16,6 @@ reached, 1 when it is not, and 130 when training was stopped early (Ctrl-C or
     python examples/train_long.py --quick                  # a few seconds
 """
 
-# ruff: noqa: N803, N806  (X for inputs, as in scikit-learn)
 
 from __future__ import annotations
 
@@ -35,7 +34,7 @@ import numpy as np
 from tqdm import tqdm
 
 from minigrad import Tensor, no_grad
-from minigrad.data import iterate_minibatches, make_spirals
+from minigrad.data import batches, make_spirals
 from minigrad.nn import MLP, Adam, cross_entropy, load_checkpoint, save_checkpoint
 
 TARGET_ACCURACY = 0.90
@@ -115,7 +114,7 @@ def batches_from(
     epoch, skip = divmod(step, per_epoch)
     while True:
         order = np.random.default_rng([seed, epoch])
-        for i, batch in enumerate(iterate_minibatches(X, y, batch_size, random_state=order)):
+        for i, batch in enumerate(batches(X, y, batch_size, random_state=order)):
             if i >= skip:
                 yield batch
         epoch, skip = epoch + 1, 0

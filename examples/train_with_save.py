@@ -15,7 +15,6 @@ otherwise. Files go to ``--out-dir`` (by default a new temporary folder).
     python examples/train_with_save.py --out-dir models
 """
 
-# ruff: noqa: N803, N806  (X for inputs, as in scikit-learn)
 
 from __future__ import annotations
 

@@ -93,11 +93,11 @@ def test_flat_import(name: str, package: str) -> None:
 
 def test_star_import_works_with_whatever_is_installed() -> None:
     result = _run("from minigrad import *; import json; print(json.dumps(dir()))")
-    if not CORE:
-        assert result.returncode != 0
-        return
     assert result.returncode == 0, result.stderr
     names = set(json.loads(result.stdout))
+    if not CORE:  # a bare namespace package: nothing to import, and no error
+        assert not names & {"Tensor", "MLP", "make_moons"}
+        return
     assert {"Tensor", "gradcheck", "no_grad"} <= names
     assert ("MLP" in names) == NN
     assert ("make_moons" in names) == DATA

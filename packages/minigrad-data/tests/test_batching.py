@@ -1,6 +1,5 @@
-"""Tests of iterate_minibatches: coverage of every sample, order, reproducibility, errors."""
+"""Tests of batches: coverage of every sample, order, reproducibility, errors."""
 
-# ruff: noqa: N806  (X for inputs, as in scikit-learn)
 
 from __future__ import annotations
 
@@ -9,7 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from minigrad.data import iterate_minibatches
+from minigrad.data import batches
 
 
 def _dataset(n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -25,59 +24,59 @@ def test_each_epoch_covers_every_sample_exactly_once(
     n: int, batch_size: int, shuffle: bool
 ) -> None:
     X, y = _dataset(n)
-    batches = list(iterate_minibatches(X, y, batch_size, shuffle=shuffle, random_state=0))
-    seen = np.concatenate([yb for _, yb in batches])
+    got = list(batches(X, y, batch_size, shuffle=shuffle, random_state=0))
+    seen = np.concatenate([yb for _, yb in got])
     assert np.array_equal(np.sort(seen), np.arange(n))
-    sizes = [len(yb) for _, yb in batches]
+    sizes = [len(yb) for _, yb in got]
     assert sizes[:-1] == [batch_size] * (len(sizes) - 1)
     assert 1 <= sizes[-1] <= batch_size
-    assert len(batches) == -(-n // batch_size)
+    assert len(got) == -(-n // batch_size)
 
 
 def test_inputs_and_targets_stay_paired() -> None:
     X, y = _dataset(23)
-    for X_batch, y_batch in iterate_minibatches(X, y, 4, random_state=1):
+    for X_batch, y_batch in batches(X, y, 4, random_state=1):
         assert np.array_equal(X_batch[:, 0], y_batch * 10.0)
         assert np.array_equal(X_batch[:, 1], -y_batch)
 
 
 def test_drop_last_keeps_only_full_batches() -> None:
     X, y = _dataset(23)
-    batches = list(iterate_minibatches(X, y, 5, drop_last=True, random_state=2))
-    assert [len(yb) for _, yb in batches] == [5, 5, 5, 5]
-    seen = np.concatenate([yb for _, yb in batches])
+    got = list(batches(X, y, 5, drop_last=True, random_state=2))
+    assert [len(yb) for _, yb in got] == [5, 5, 5, 5]
+    seen = np.concatenate([yb for _, yb in got])
     assert len(np.unique(seen)) == 20
 
 
 def test_drop_last_without_a_remainder_keeps_everything() -> None:
     X, y = _dataset(20)
-    batches = list(iterate_minibatches(X, y, 5, shuffle=False, drop_last=True))
-    assert np.array_equal(np.concatenate([yb for _, yb in batches]), np.arange(20))
+    got = list(batches(X, y, 5, shuffle=False, drop_last=True))
+    assert np.array_equal(np.concatenate([yb for _, yb in got]), np.arange(20))
 
 
 def test_drop_last_with_batch_larger_than_data_yields_nothing() -> None:
     X, y = _dataset(3)
-    assert list(iterate_minibatches(X, y, 4, drop_last=True)) == []
+    assert list(batches(X, y, 4, drop_last=True)) == []
 
 
 def test_without_shuffle_batches_are_ordered_views() -> None:
     X, y = _dataset(7)
-    batches = list(iterate_minibatches(X, y, 3, shuffle=False))
-    assert [yb.tolist() for _, yb in batches] == [[0, 1, 2], [3, 4, 5], [6]]
-    assert all(np.shares_memory(X_batch, X) for X_batch, _ in batches)
+    got = list(batches(X, y, 3, shuffle=False))
+    assert [yb.tolist() for _, yb in got] == [[0, 1, 2], [3, 4, 5], [6]]
+    assert all(np.shares_memory(X_batch, X) for X_batch, _ in got)
 
 
 def test_shuffle_changes_the_order() -> None:
     X, y = _dataset(50)
-    seen = np.concatenate([yb for _, yb in iterate_minibatches(X, y, 8, random_state=3)])
+    seen = np.concatenate([yb for _, yb in batches(X, y, 8, random_state=3)])
     assert not np.array_equal(seen, np.arange(50))
 
 
 def test_same_int_seed_gives_the_same_order() -> None:
     X, y = _dataset(40)
-    first = [yb.tolist() for _, yb in iterate_minibatches(X, y, 6, random_state=4)]
-    second = [yb.tolist() for _, yb in iterate_minibatches(X, y, 6, random_state=4)]
-    other = [yb.tolist() for _, yb in iterate_minibatches(X, y, 6, random_state=5)]
+    first = [yb.tolist() for _, yb in batches(X, y, 6, random_state=4)]
+    second = [yb.tolist() for _, yb in batches(X, y, 6, random_state=4)]
+    other = [yb.tolist() for _, yb in batches(X, y, 6, random_state=5)]
     assert first == second
     assert first != other
 
@@ -88,7 +87,7 @@ def test_one_generator_gives_a_new_reproducible_order_each_epoch() -> None:
     def epochs(seed: int) -> list[list[int]]:
         rng = np.random.default_rng(seed)
         return [
-            np.concatenate([yb for _, yb in iterate_minibatches(X, y, 6, random_state=rng)])
+            np.concatenate([yb for _, yb in batches(X, y, 6, random_state=rng)])
             .astype(int)
             .tolist()
             for _ in range(3)
@@ -102,14 +101,14 @@ def test_one_generator_gives_a_new_reproducible_order_each_epoch() -> None:
 def test_accepts_lists_and_multidimensional_inputs() -> None:
     images = np.arange(5 * 3 * 2, dtype=np.float32).reshape(5, 3, 2)
     labels = [0, 1, 0, 1, 1]
-    batches = list(iterate_minibatches(images, labels, 2, shuffle=False))
-    assert batches[0][0].shape == (2, 3, 2)
-    assert batches[0][0].dtype == np.float32
-    assert batches[-1][1].tolist() == [1]
+    got = list(batches(images, labels, 2, shuffle=False))
+    assert got[0][0].shape == (2, 3, 2)
+    assert got[0][0].dtype == np.float32
+    assert got[-1][1].tolist() == [1]
 
 
 def test_empty_dataset_yields_no_batch() -> None:
-    assert list(iterate_minibatches(np.empty((0, 2)), np.empty(0), 3)) == []
+    assert list(batches(np.empty((0, 2)), np.empty(0), 3)) == []
 
 
 BAD_CALLS: list[tuple[dict[str, Any], str]] = [
@@ -131,4 +130,4 @@ def test_bad_arguments_raise_at_call_time(overrides: dict[str, Any], message: st
     arguments.update(overrides)
     # No iteration: the error must come from the call itself, not from the first next().
     with pytest.raises(ValueError, match=message):
-        iterate_minibatches(**arguments)
+        batches(**arguments)

@@ -1,6 +1,5 @@
 """Tests of the dataset generators: shapes, geometry, class sizes, reproducibility, errors."""
 
-# ruff: noqa: N806  (X for inputs, as in scikit-learn)
 
 from __future__ import annotations
 

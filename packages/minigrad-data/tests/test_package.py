@@ -17,7 +17,7 @@ import minigrad.data._batching
 import minigrad.data._datasets
 
 PUBLIC_NAMES = [
-    "iterate_minibatches",
+    "batches",
     "make_circles",
     "make_linear_regression",
     "make_moons",
@@ -97,7 +97,7 @@ def test_public_api_is_exactly_the_documented_names() -> None:
     assert sorted(n for n in minigrad.data.__all__ if n != "__version__") == PUBLIC_NAMES
     for name in PUBLIC_NAMES:
         docstring = getattr(minigrad.data, name).__doc__
-        for section in ("Parameters", "Returns" if name != "iterate_minibatches" else "Yields"):
+        for section in ("Parameters", "Returns" if name != "batches" else "Yields"):
             assert section in docstring, f"{name} lacks a {section} section"
         assert "Raises" in docstring
         assert ">>> " in docstring, f"{name} lacks an example"

@@ -8,18 +8,18 @@ and take ``random_state`` as scikit-learn does: ``None``, an int, or a
 
 Examples
 --------
->>> from minigrad.data import iterate_minibatches, make_moons
+>>> from minigrad.data import batches, make_moons
 >>> X, y = make_moons(n_samples=100, noise=0.1, random_state=0)
 >>> X.shape, y.shape
 ((100, 2), (100,))
->>> sum(len(yb) for _, yb in iterate_minibatches(X, y, batch_size=32, random_state=0))
+>>> sum(len(yb) for _, yb in batches(X, y, batch_size=32, random_state=0))
 100
 """
 
 from __future__ import annotations
 
 from minigrad.data.__about__ import __version__
-from minigrad.data._batching import iterate_minibatches
+from minigrad.data._batching import batches
 from minigrad.data._datasets import (
     make_circles,
     make_linear_regression,
@@ -29,7 +29,7 @@ from minigrad.data._datasets import (
 
 __all__ = [
     "__version__",
-    "iterate_minibatches",
+    "batches",
     "make_circles",
     "make_linear_regression",
     "make_moons",

@@ -10,11 +10,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from minigrad.data._validation import RandomStateLike, check_int, make_rng
 
-__all__ = ["iterate_minibatches"]
+__all__ = ["batches"]
 
 
-def iterate_minibatches(
-    X: ArrayLike,  # noqa: N803 (scikit-learn's name for the inputs)
+def batches(
+    X: ArrayLike,
     y: ArrayLike,
     batch_size: int,
     *,
@@ -65,13 +65,13 @@ def iterate_minibatches(
     Examples
     --------
     >>> import numpy as np
-    >>> from minigrad.data import iterate_minibatches
+    >>> from minigrad.data import batches
     >>> X, y = np.arange(10.0).reshape(5, 2), np.arange(5)
-    >>> [yb.tolist() for _, yb in iterate_minibatches(X, y, 2, shuffle=False)]
+    >>> [yb.tolist() for _, yb in batches(X, y, 2, shuffle=False)]
     [[0, 1], [2, 3], [4]]
     >>> rng = np.random.default_rng(0)
     >>> for epoch in range(3):
-    ...     for X_batch, y_batch in iterate_minibatches(X, y, 2, random_state=rng):
+    ...     for X_batch, y_batch in batches(X, y, 2, random_state=rng):
     ...         pass  # one training step on (X_batch, y_batch)
     """
     inputs = np.asarray(X)
