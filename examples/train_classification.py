@@ -9,7 +9,6 @@ is 1 when it is missed. ``--plot moons.png`` draws the decision boundary.
     python examples/train_classification.py --plot moons.png
 """
 
-
 from __future__ import annotations
 
 import argparse

@@ -16,7 +16,6 @@ reached, 1 when it is not, and 130 when training was stopped early (Ctrl-C or
     python examples/train_long.py --quick                  # a few seconds
 """
 
-
 from __future__ import annotations
 
 import argparse

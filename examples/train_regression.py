@@ -8,7 +8,6 @@ R² score. Target: R² of at least 0.95; the exit status is 1 when it is missed.
     python examples/train_regression.py
 """
 
-
 from __future__ import annotations
 
 import argparse

@@ -15,7 +15,6 @@ otherwise. Files go to ``--out-dir`` (by default a new temporary folder).
     python examples/train_with_save.py --out-dir models
 """
 
-
 from __future__ import annotations
 
 import argparse

@@ -8,7 +8,6 @@ exit status is 1 when it is missed.
     python examples/train_xor.py --steps 300 --seed 3
 """
 
-
 from __future__ import annotations
 
 import argparse

@@ -1,6 +1,5 @@
 """Tests of batches: coverage of every sample, order, reproducibility, errors."""
 
-
 from __future__ import annotations
 
 from typing import Any

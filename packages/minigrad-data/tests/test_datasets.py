@@ -1,6 +1,5 @@
 """Tests of the dataset generators: shapes, geometry, class sizes, reproducibility, errors."""
 
-
 from __future__ import annotations
 
 from collections.abc import Callable
