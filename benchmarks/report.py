@@ -101,7 +101,7 @@ def memory_table(results: dict[str, Any]) -> str:
         ref, mg = r["numpy"], r["minigrad"]
         ratio = r["ratio"]
         lines.append(
-            f"| {r['key']} | {ref['step_peak']:.1f} | {mg['step_peak']:.1f} | "
+            f"| {r['key']} | {ref['step_peak']:.3g} | {mg['step_peak']:.3g} | "
             f"{ratio:.2f}x{'' if ratio <= 1.3 else ' **MISS**'} | "
             f"{ref['growth']:+.3f} / {mg['growth']:+.3f} | {mg['steps']} |"
         )

@@ -225,17 +225,19 @@ class NumpyMLP:
             loss = float(np.vdot(diff, diff)) / diff.size
             g = diff
             g *= 2.0 / diff.size
-        # backward, layer by layer
+        del h, z, out
+        # backward, layer by layer, releasing each activation once it has been used
         gws: list[Array] = [np.empty(0)] * (last + 1)
         gbs: list[Array] = [np.empty(0)] * (last + 1)
         for i in range(last, -1, -1):
             if i < last:
-                a = inputs[i + 1]  # this layer's activation output
+                a = inputs.pop()  # this layer's activation output
                 if self.tanh:
                     g *= 1.0 - a * a
                 else:
                     g *= a > 0
-            gws[i] = inputs[i].T @ g
+                del a
+            gws[i] = inputs[-1].T @ g  # this layer's input
             gbs[i] = g.sum(axis=0)
             if i > 0:
                 g = g @ ws[i].T
