@@ -32,6 +32,10 @@ OLDEST_PYTHON, NEWEST_PYTHON = PYTHONS[0], PYTHONS[-1]
 OLDEST_NUMPY = "1.24"
 
 # Each package with the in-repo packages it depends on (installed with it, in one call).
+# Tests use one BLAS thread: small matrices gain nothing from more, and on a busy
+# 2-core machine oversubscribed threads make the suite many times slower.
+ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")}
+
 PACKAGES = {
     "core": ["core"],
     "nn": ["core", "nn"],
@@ -61,7 +65,7 @@ def tests(session: nox.Session, package: str) -> None:
     folders = [_dir(p) for p in PACKAGES[package]]
     session.install(*folders, _numpy_spec(session.python), "pytest")
     session.run("python", "-c", "import numpy; print('numpy', numpy.__version__)")
-    session.run("pytest", f"{_dir(package)}/tests", *session.posargs)
+    session.run("pytest", f"{_dir(package)}/tests", *session.posargs, env=ONE_THREAD)
 
 
 def _build(session: nox.Session, package: str, outdir: Path, *, sdist: bool) -> list[Path]:
@@ -90,7 +94,8 @@ def wheel(session: nox.Session, package: str) -> None:
     # Third-party test tools first, from the index; then ours from the wheels only.
     session.install("numpy", "pytest")
     session.install("--no-index", "--find-links", str(wheelhouse), f"minigrad-{package}")
-    session.run("pytest", f"{_dir(package)}/tests", "tests/test_alacarte.py", *session.posargs)
+    tests = [f"{_dir(package)}/tests", "tests/test_alacarte.py"]
+    session.run("pytest", *tests, *session.posargs, env=ONE_THREAD)
 
 
 @nox.session(python=NEWEST_PYTHON, tags=["examples"])
@@ -98,7 +103,7 @@ def examples(session: nox.Session) -> None:
     """Run the examples and the cross-package tests with all three installed (editable)."""
     editable = [arg for p in PACKAGES for arg in ("-e", _dir(p))]
     session.install(*editable, "-r", "examples/requirements.txt", "pytest")
-    session.run("pytest", "tests", *session.posargs)
+    session.run("pytest", "tests", *session.posargs, env=ONE_THREAD)
 
 
 @nox.session(python=NEWEST_PYTHON, tags=["lint"])
