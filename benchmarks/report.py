@@ -186,13 +186,13 @@ def chart(results: dict[str, Any], path: Path) -> None:
     ax.legend()
     if ops:
         ax2 = axes[0][1]
-        labels = [f"{r['op']}\n{r['shape']}" for r in ops]
+        labels = [f"{r['op']}\n{r['shape'].replace(' ', '')}" for r in ops]
         xs2 = list(range(len(ops)))
         ax2.bar([i - 0.2 for i in xs2], [r["numpy_fb"]["median"] for r in ops], 0.4, label="NumPy")
         ax2.bar(
             [i + 0.2 for i in xs2], [r["minigrad"]["median"] for r in ops], 0.4, label="minigrad"
         )
-        ax2.set_xticks(xs2, labels, fontsize=7)
+        ax2.set_xticks(xs2, labels, fontsize=7, rotation=30, ha="right")
         ax2.set_ylabel("µs per forward + backward")
         ax2.set_title("Per op: hand-written NumPy vs minigrad")
         ax2.legend()
