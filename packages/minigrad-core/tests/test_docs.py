@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import doctest
+import re
+from pathlib import Path
 
 import pytest
 
@@ -27,3 +29,13 @@ def test_every_public_name_has_an_example():
     ]
     missing = [getattr(obj, "__name__", obj) for obj in public if ">>>" not in (obj.__doc__ or "")]
     assert missing == []
+
+
+def test_readme_examples_run(capsys):
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    blocks = re.findall(r"```python\n(.*?)```", readme.read_text(encoding="utf-8"), re.DOTALL)
+    assert len(blocks) == 2
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+    printed = capsys.readouterr().out
+    assert "[[" in printed  # the ten-line example prints w.grad
