@@ -40,12 +40,19 @@ def test_nn_brings_core() -> None:
         assert CORE, "minigrad-nn is installed without minigrad-core, its dependency"
 
 
+def _editable(distribution: str) -> bool:
+    direct_url = importlib.metadata.distribution(distribution).read_text("direct_url.json")
+    return bool(direct_url) and json.loads(direct_url).get("dir_info", {}).get("editable", False)
+
+
 def test_only_core_ships_the_top_level_init() -> None:
     for package in ("core", "nn", "data"):
-        if not _installed(f"minigrad-{package}"):
-            continue
-        files = {str(f) for f in importlib.metadata.files(f"minigrad-{package}") or []}
+        distribution = f"minigrad-{package}"
+        if not _installed(distribution) or _editable(distribution):
+            continue  # an editable install lists no package files, only a .pth
+        files = {str(f) for f in importlib.metadata.files(distribution) or []}
         assert ("minigrad/__init__.py" in files) == (package == "core"), package
+        assert f"minigrad/{package}/__about__.py" in files or package == "core"
 
 
 @pytest.mark.parametrize("package", ["nn", "data"])
