@@ -50,6 +50,9 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 _ndarray = np.ndarray
 _asarray = np.asarray
 _new = object.__new__
+# ndarray.sum, .mean and .max go through Python-level wrappers; the ufunc methods do not.
+_add_reduce = np.add.reduce
+_max_reduce = np.maximum.reduce
 _FLOAT64 = np.dtype(np.float64)
 
 
@@ -224,12 +227,12 @@ def _unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
         return grad
     lead = grad.ndim - len(shape)
     if lead:
-        grad = grad.sum(axis=tuple(range(lead)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
-    if grad.shape != shape:  # e.g. a 0-d operand summed to shape ()
-        grad = grad.reshape(shape)
+        grad = _add_reduce(grad, axis=tuple(range(lead)))
+    if grad.shape != shape:
+        axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+        grad = _add_reduce(grad, axis=axes, keepdims=True)
+    if grad.__class__ is not _ndarray:  # summing a 0-d result gives a NumPy scalar
+        grad = _asarray(grad)
     return grad
 
 
@@ -660,6 +663,8 @@ class Tensor:
     def _seed(self, gradient: Any) -> Array:
         data = self.data
         if gradient is None:
+            if not data.ndim:
+                return np.array(1, dtype=data.dtype)
             seed = np.empty(data.shape, dtype=data.dtype)
             seed.fill(1)
             return seed
@@ -961,6 +966,11 @@ class Tensor:
     def _matmul_backward(g: Array, saved: tuple[Array, Array], prev: tuple[Tensor, ...]) -> Grads:
         # C = A @ B: dA = dC @ B.T, dB = A.T @ dC (batch axes are summed back by backward).
         a, b = saved
+        if a.ndim == 2 and b.ndim == 2:
+            return (
+                g @ b.T if prev[0].requires_grad else None,
+                a.T @ g if prev[1].requires_grad else None,
+            )
         return (
             _matmul_grad_a(g, a, b) if prev[0].requires_grad else None,
             _matmul_grad_b(g, a, b) if prev[1].requires_grad else None,
@@ -1176,7 +1186,7 @@ class Tensor:
         """
         ax = _normalize_axis(axis)
         a: Any = self.data
-        out = a.sum(axis=ax, keepdims=keepdims)
+        out = _add_reduce(a, axis=ax, keepdims=keepdims)
         if self.requires_grad and (not _paused or _mode.enabled):
             return _node(out, (self,), Tensor._sum_backward, (a.shape, ax, keepdims))
         return _const(out)
@@ -1211,9 +1221,10 @@ class Tensor:
         """
         ax = _normalize_axis(axis)
         a: Any = self.data
-        out = a.mean(axis=ax, keepdims=keepdims)
+        total = _add_reduce(a, axis=ax, keepdims=keepdims)
+        count = a.size // max(total.size, 1)
+        out = total / a.dtype.type(count)  # as NumPy's mean does: the sum over the count
         if self.requires_grad and (not _paused or _mode.enabled):
-            count = a.size // max(np.asarray(out).size, 1) if a.size else 0
             return _node(out, (self,), Tensor._mean_backward, (a.shape, ax, keepdims, count))
         return _const(out)
 
@@ -1255,7 +1266,7 @@ class Tensor:
         a: Any = self.data
         if a.size == 0:
             raise ValueError(f"max: cannot take the maximum of an empty tensor (shape {a.shape})")
-        out = a.max(axis=ax, keepdims=True)
+        out = _max_reduce(a, axis=ax, keepdims=True)
         if self.requires_grad and (not _paused or _mode.enabled):
             node = _node(out, (self,), Tensor._max_backward, (a, ax, keepdims, out))
             if not keepdims:
@@ -1269,7 +1280,7 @@ class Tensor:
     ) -> Grads:
         a, axis, keepdims, out = saved
         mask = a == out
-        share = mask / mask.sum(axis=axis, keepdims=True, dtype=a.dtype)
+        share = mask / _add_reduce(mask, axis=axis, keepdims=True, dtype=a.dtype)
         return (_expand_reduced(g, axis, keepdims) * share,)
 
     # ---------------------------------------------------------------- softmax family
@@ -1297,8 +1308,8 @@ class Tensor:
         Tensor([0.5, 0.5, 0. ], requires_grad=True)
         """
         a = self.data
-        e = np.exp(a - a.max(axis=axis, keepdims=True))
-        out = e / e.sum(axis=axis, keepdims=True)
+        e = np.exp(a - _max_reduce(a, axis=axis, keepdims=True))
+        out = e / _add_reduce(e, axis=axis, keepdims=True)
         if self.requires_grad and (not _paused or _mode.enabled):
             return _node(out, (self,), Tensor._softmax_backward, (out, axis))
         return _const(out)
@@ -1306,7 +1317,7 @@ class Tensor:
     @staticmethod
     def _softmax_backward(g: Array, saved: tuple[Array, int], prev: tuple[Tensor, ...]) -> Grads:
         s, axis = saved
-        return (s * (g - (g * s).sum(axis=axis, keepdims=True)),)
+        return (s * (g - _add_reduce(g * s, axis=axis, keepdims=True)),)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
         """Logarithm of `softmax` along ``axis``: ``x - logsumexp(x)``, computed stably.
@@ -1331,8 +1342,8 @@ class Tensor:
         Tensor([-10000.,      0.], requires_grad=True)
         """
         a = self.data
-        z = a - a.max(axis=axis, keepdims=True)
-        out = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+        z = a - _max_reduce(a, axis=axis, keepdims=True)
+        out = z - np.log(_add_reduce(np.exp(z), axis=axis, keepdims=True))
         if self.requires_grad and (not _paused or _mode.enabled):
             return _node(out, (self,), Tensor._log_softmax_backward, (out, axis))
         return _const(out)
@@ -1342,7 +1353,7 @@ class Tensor:
         g: Array, saved: tuple[Array, int], prev: tuple[Tensor, ...]
     ) -> Grads:
         out, axis = saved
-        return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
+        return (g - np.exp(out) * _add_reduce(g, axis=axis, keepdims=True),)
 
     # ---------------------------------------------------------------- shape
 
@@ -1649,9 +1660,9 @@ def _matmul_grad_a(g: Array, a: Array, b: Array) -> Array:
             return g * b
         return g[..., None] * b  # (..., m, 1) * (k,) -> (..., m, k)
     if a.ndim == 1:  # (k,) @ (..., k, n): g is (..., n)
-        row: Array = np.matmul(g[..., None, :], np.swapaxes(b, -1, -2))[..., 0, :]
+        row: Array = np.matmul(g[..., None, :], b.swapaxes(-1, -2))[..., 0, :]
         return row
-    return g @ np.swapaxes(b, -1, -2)
+    return g @ b.swapaxes(-1, -2)
 
 
 def _matmul_grad_b(g: Array, a: Array, b: Array) -> Array:
@@ -1661,9 +1672,9 @@ def _matmul_grad_b(g: Array, a: Array, b: Array) -> Array:
             return g * a
         return a[:, None] * g[..., None, :]  # (k, 1) * (..., 1, n) -> (..., k, n)
     if b.ndim == 1:  # (..., m, k) @ (k,): g is (..., m)
-        col: Array = np.matmul(np.swapaxes(a, -1, -2), g[..., None])[..., 0]
+        col: Array = np.matmul(a.swapaxes(-1, -2), g[..., None])[..., 0]
         return col
-    return np.swapaxes(a, -1, -2) @ g
+    return a.swapaxes(-1, -2) @ g
 
 
 def _reduced_shape(shape: tuple[int, ...], axis: Axis) -> tuple[int, ...]:
