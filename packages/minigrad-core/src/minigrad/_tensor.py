@@ -51,8 +51,8 @@ _ndarray = np.ndarray
 _asarray = np.asarray
 _new = object.__new__
 # ndarray.sum, .mean and .max go through Python-level wrappers; the ufunc methods do not.
-_add_reduce = np.add.reduce
-_max_reduce = np.maximum.reduce
+_add_reduce: Any = np.add.reduce
+_max_reduce: Any = np.maximum.reduce
 _FLOAT64 = np.dtype(np.float64)
 
 
@@ -1662,7 +1662,8 @@ def _matmul_grad_a(g: Array, a: Array, b: Array) -> Array:
     if a.ndim == 1:  # (k,) @ (..., k, n): g is (..., n)
         row: Array = np.matmul(g[..., None, :], b.swapaxes(-1, -2))[..., 0, :]
         return row
-    return g @ b.swapaxes(-1, -2)
+    grad: Array = g @ b.swapaxes(-1, -2)
+    return grad
 
 
 def _matmul_grad_b(g: Array, a: Array, b: Array) -> Array:
@@ -1674,7 +1675,8 @@ def _matmul_grad_b(g: Array, a: Array, b: Array) -> Array:
     if b.ndim == 1:  # (..., m, k) @ (k,): g is (..., m)
         col: Array = np.matmul(a.swapaxes(-1, -2), g[..., None])[..., 0]
         return col
-    return a.swapaxes(-1, -2) @ g
+    grad: Array = a.swapaxes(-1, -2) @ g
+    return grad
 
 
 def _reduced_shape(shape: tuple[int, ...], axis: Axis) -> tuple[int, ...]:
