@@ -36,6 +36,10 @@ OLDEST_NUMPY = "1.24"
 # 2-core machine oversubscribed threads make the suite many times slower.
 ONE_THREAD = {name: "1" for name in ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "OMP_NUM_THREADS")}
 
+# Linters are pinned so that a new release cannot fail a commit that passed before.
+RUFF = "ruff==0.17.6"
+MYPY = "mypy==2.4.1"
+
 PACKAGES = {
     "core": ["core"],
     "nn": ["core", "nn"],
@@ -109,7 +113,7 @@ def examples(session: nox.Session) -> None:
 @nox.session(python=NEWEST_PYTHON, tags=["lint"])
 def lint(session: nox.Session) -> None:
     """Ruff: lint rules and formatting."""
-    session.install("ruff")
+    session.install(RUFF)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
 
@@ -117,7 +121,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=NEWEST_PYTHON, tags=["lint"])
 def typecheck(session: nox.Session) -> None:
     """Mypy, strict, on all three packages installed together."""
-    session.install(*(_dir(p) for p in PACKAGES), "mypy")
+    session.install(*(_dir(p) for p in PACKAGES), MYPY)
     session.run("mypy", "--strict", "-p", "minigrad")
 
 
@@ -183,7 +187,7 @@ def dev(session: nox.Session) -> None:
     session.run("uv", "venv", "--allow-existing", ".venv")
     env = {"VIRTUAL_ENV": str(ROOT / ".venv")}
     editable = [arg for p in PACKAGES for arg in ("-e", _dir(p))]
-    tools = ["pytest", "ruff", "mypy", "nox[uv]", "threadpoolctl"]
+    tools = ["pytest", RUFF, MYPY, "nox[uv]", "threadpoolctl"]
     session.run(
         "uv", "pip", "install", *editable, "-r", "examples/requirements.txt", *tools, env=env
     )
