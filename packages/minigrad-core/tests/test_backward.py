@@ -240,3 +240,28 @@ def test_a_shared_subgraph_gets_the_sum_of_both_paths():
     expected = 3 * 2 * x.data + np.exp(x.data**2) * 2 * x.data
     np.testing.assert_allclose(x.grad, expected)
     np.testing.assert_allclose(h.grad, 3 + np.exp(4.0))
+
+
+def test_an_assigned_gradient_array_is_never_written_to():
+    x = Tensor([1.0, 2.0])
+    mine = np.zeros(2)
+    x.grad = mine
+    for _ in range(2):
+        (x * x).sum().backward()
+        (x * 3).sum().backward()
+    np.testing.assert_array_equal(mine, [0.0, 0.0])
+    np.testing.assert_array_equal(x.grad, 2 * (2 * x.data + 3))
+
+
+def test_a_leaf_used_many_times_sums_every_contribution():
+    w = Tensor([0.5, -1.0])
+    h = Tensor([1.0, 1.0], requires_grad=False)
+    for _ in range(50):
+        h = h * w + w
+    h.sum().backward()
+    # forward-mode by hand: h' = h * w + w gives dh'/dw = dh/dw * w + h + 1
+    value, slope = np.ones(2), np.zeros(2)
+    for _ in range(50):
+        value, slope = value * w.data + w.data, slope * w.data + value + 1
+    np.testing.assert_allclose(h.data, value)
+    np.testing.assert_allclose(w.grad, slope)

@@ -269,6 +269,37 @@ def _expand_reduced(g: Array, axis: Axis, keepdims: bool) -> Array:
     return np.expand_dims(g, axis)
 
 
+def _topological_order(root: Tensor) -> list[Tensor]:
+    """Return the interior nodes (those with a rule) of ``root``'s graph, ``root`` last.
+
+    An iterative depth-first walk, so graphs of any depth are fine: a node is pushed,
+    then a marker (``None``), then its parents; popping the marker means all its
+    parents are in the list. Each node's gradient is reset on the way, since an
+    intermediate's ``grad`` holds one pass's value. Leaves need no place in the order.
+    Raises before any gradient is touched if part of the graph was released.
+    """
+    order: list[Tensor] = []
+    seen = {root}
+    stack: list[Tensor | None] = [root]
+    push = stack.append
+    pop = stack.pop
+    while stack:
+        node = pop()
+        if node is None:
+            order.append(pop())  # type: ignore[arg-type]
+            continue
+        push(node)
+        push(None)
+        for parent in node._prev:
+            if parent._rule is not None and parent not in seen:
+                if parent._rule is _released_rule:
+                    raise _released_error()
+                seen.add(parent)
+                parent._grad = None
+                push(parent)
+    return order
+
+
 def _spread(g: Array, shape: tuple[int, ...]) -> Array:
     """Broadcast ``g`` to ``shape`` into a new, writable array.
 
@@ -343,7 +374,19 @@ class Tensor:
     array([2., 4., 6.])
     """
 
-    __slots__ = ("__weakref__", "_grad", "_prev", "_rule", "_saved", "data", "requires_grad")
+    # `_owned` says whether `_grad` is an array this engine allocated (backward may then
+    # add to it in place) rather than one the user assigned; it is set whenever a leaf's
+    # `_grad` is, and read only then.
+    __slots__ = (
+        "__weakref__",
+        "_grad",
+        "_owned",
+        "_prev",
+        "_rule",
+        "_saved",
+        "data",
+        "requires_grad",
+    )
 
     # NumPy must hand `ndarray + Tensor` over to Tensor.__radd__ instead of treating the
     # tensor as an object scalar.
@@ -352,6 +395,7 @@ class Tensor:
     data: Array
     requires_grad: bool
     _grad: Array | None
+    _owned: bool
     _prev: tuple[Tensor, ...]
     _rule: Rule | None
     _saved: Any
@@ -404,6 +448,7 @@ class Tensor:
         """
         if self._grad is None:
             self._grad = np.zeros_like(self.data)
+            self._owned = True
         return self._grad
 
     @grad.setter
@@ -417,6 +462,7 @@ class Tensor:
                 f"grad must have the tensor's shape {self.data.shape}, got shape {array.shape}"
             )
         self._grad = array
+        self._owned = False
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -585,47 +631,21 @@ class Tensor:
         >>> a.grad, b.grad
         (array([3., 4.]), array([1., 2.]))
         """
-        if not self.requires_grad:
-            raise RuntimeError(
-                "backward() called on a tensor that does not require grad: none of the "
-                "tensors it was computed from requires grad, or it was computed inside "
-                "no_grad(), or it comes from detach(). Create the tensors you want "
-                "gradients for with requires_grad=True (the default) and compute the result "
-                "outside no_grad()."
-            )
-        if self._rule is _released_rule:
-            raise _released_error()
+        rule = self._rule
+        if rule is None or rule is _released_rule or not self.requires_grad:
+            self._backward_leaf(gradient)  # a leaf, or an error
+            return
         seed = self._seed(gradient)
 
-        if self._rule is None:  # a leaf: its gradient is the seed itself
-            self._grad = seed.copy() if self._grad is None else self._grad + seed
-            return
+        # The interior nodes in topological order, this tensor last; it is the only one
+        # when every input of its operation is a leaf.
+        for parent in self._prev:
+            if parent._rule is not None:
+                order = _topological_order(self)
+                break
+        else:
+            order = [self]
 
-        # Topological order of the interior nodes (those with a rule), by an iterative
-        # depth-first walk: a node is appended after every node it was computed from.
-        # A node is pushed, then a marker, then its parents; popping the marker means
-        # all its parents are done. Leaves need no place in the order.
-        order: list[Tensor] = []
-        seen = {self}
-        stack: list[Tensor | None] = [self]
-        push = stack.append
-        pop = stack.pop
-        while stack:
-            node = pop()
-            if node is None:
-                order.append(pop())  # type: ignore[arg-type]
-                continue
-            push(node)
-            push(None)
-            for parent in node._prev:
-                if parent._rule is not None and parent not in seen:
-                    if parent._rule is _released_rule:
-                        raise _released_error()
-                    seen.add(parent)
-                    parent._grad = None  # an intermediate holds this pass's gradient only
-                    push(parent)
-
-        del seen  # from here on, a finished node is freed as soon as nothing needs it
         self._grad = seed
         unbroadcast = _unbroadcast
         next_node = order.pop
@@ -644,21 +664,49 @@ class Tensor:
                     if pg.dtype is not pdata.dtype and pg.dtype != pdata.dtype:
                         pg = pg.astype(pdata.dtype)
                     pgrad = parent._grad
-                    if pgrad is not None:
-                        parent._grad = pgrad + pg
-                    elif parent._rule is None and (pg is g or pg.base is not None):
-                        # A leaf keeps an array of its own: not the gradient of another
+                    if parent._rule is not None:  # an intermediate: this pass's sum
+                        parent._grad = pg if pgrad is None else pgrad + pg
+                    elif pgrad is None:
+                        # A leaf gets an array of its own: not the gradient of another
                         # tensor passed through (by `+`, say) nor a view of one (from
-                        # `reshape`), so updating `p.grad` in place changes nothing else.
-                        parent._grad = pg.copy()
-                    else:
+                        # `reshape`), so that changing it in place changes nothing else
+                        # and later contributions can be added in place.
+                        if pg is g or pg.base is not None:
+                            pg = pg.copy()
                         parent._grad = pg
+                        parent._owned = True
+                    elif parent._owned:
+                        pgrad += pg  # an array this engine allocated for this leaf
+                    else:  # an array the user assigned: never written to
+                        parent._grad = pgrad + pg
+                        parent._owned = True
             if not retain_graph:
                 # Release the node as soon as it is done: its saved arrays (and, when
                 # nobody else holds them, its parents) are freed during the pass.
                 node._prev = ()
                 node._saved = None
                 node._rule = _released_rule
+
+    def _backward_leaf(self, gradient: Any) -> None:
+        """`backward` on a leaf (its gradient is the seed), or the error that applies."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() called on a tensor that does not require grad: none of the "
+                "tensors it was computed from requires grad, or it was computed inside "
+                "no_grad(), or it comes from detach(). Create the tensors you want "
+                "gradients for with requires_grad=True (the default) and compute the result "
+                "outside no_grad()."
+            )
+        if self._rule is _released_rule:
+            raise _released_error()
+        seed = self._seed(gradient)
+        if self._grad is None:
+            self._grad = seed.copy() if gradient is not None else seed
+        elif self._owned:
+            self._grad += seed
+        else:
+            self._grad = self._grad + seed
+        self._owned = True
 
     def _seed(self, gradient: Any) -> Array:
         data = self.data
