@@ -139,6 +139,15 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         workload_table(results),
     ]
+    checks = []
+    for w in results["workloads"]:
+        worst = max(max(c.values()) for c in w["check"].values())
+        checks.append(f"{w['key']} {worst:.1e}")
+    parts += [
+        "",
+        "First-step check against the hand-written gradients (largest relative error of "
+        "loss, gradients and updated weights over minigrad and PyTorch): " + ", ".join(checks),
+    ]
     if results.get("ops"):
         parts += ["", "Per-op forward + backward:", "", ops_table(results)]
     if results.get("memory"):
