@@ -300,6 +300,36 @@ def _topological_order(root: Tensor) -> list[Tensor]:
     return order
 
 
+def _receive(parent: Tensor, pg: Array, g: Array) -> None:
+    """Add ``pg`` to ``parent``'s gradient: a contribution from a node whose gradient is ``g``.
+
+    Everything the rules have in common happens here: a gradient of another shape
+    (from broadcasting) is summed back, one of another dtype is cast to the parent's,
+    and contributions are summed without writing to an array that may be shared.
+    """
+    pdata = parent.data
+    if pg.shape != pdata.shape:
+        pg = _unbroadcast(pg, pdata.shape)
+    if pg.dtype is not pdata.dtype and pg.dtype != pdata.dtype:
+        pg = pg.astype(pdata.dtype)
+    pgrad = parent._grad
+    if parent._rule is not None:  # an intermediate: the sum of this pass's contributions
+        parent._grad = pg if pgrad is None else pgrad + pg
+    elif pgrad is None:
+        # A leaf gets an array of its own: not the gradient of another tensor passed
+        # through (by `+`, say) nor a view of one (from `reshape`), so that changing it
+        # in place changes nothing else and later contributions can be added in place.
+        if pg is g or pg.base is not None:
+            pg = pg.copy()
+        parent._grad = pg
+        parent._owned = True
+    elif parent._owned:
+        pgrad += pg  # an array this engine allocated for this leaf
+    else:  # an array the user assigned: never written to
+        parent._grad = pgrad + pg
+        parent._owned = True
+
+
 def _spread(g: Array, shape: tuple[int, ...]) -> Array:
     """Broadcast ``g`` to ``shape`` into a new, writable array.
 
@@ -647,7 +677,7 @@ class Tensor:
             order = [self]
 
         self._grad = seed
-        unbroadcast = _unbroadcast
+        receive = _receive
         next_node = order.pop
         while order:
             node = next_node()
@@ -655,31 +685,19 @@ class Tensor:
             prev = node._prev
             if g is not None:
                 grads = node._rule(g, node._saved, prev)  # type: ignore[misc]
-                for parent, pg in zip(prev, grads, strict=False):
-                    if pg is None:
-                        continue
-                    pdata = parent.data
-                    if pg.shape != pdata.shape:
-                        pg = unbroadcast(pg, pdata.shape)
-                    if pg.dtype is not pdata.dtype and pg.dtype != pdata.dtype:
-                        pg = pg.astype(pdata.dtype)
-                    pgrad = parent._grad
-                    if parent._rule is not None:  # an intermediate: this pass's sum
-                        parent._grad = pg if pgrad is None else pgrad + pg
-                    elif pgrad is None:
-                        # A leaf gets an array of its own: not the gradient of another
-                        # tensor passed through (by `+`, say) nor a view of one (from
-                        # `reshape`), so that changing it in place changes nothing else
-                        # and later contributions can be added in place.
-                        if pg is g or pg.base is not None:
-                            pg = pg.copy()
-                        parent._grad = pg
-                        parent._owned = True
-                    elif parent._owned:
-                        pgrad += pg  # an array this engine allocated for this leaf
-                    else:  # an array the user assigned: never written to
-                        parent._grad = pgrad + pg
-                        parent._owned = True
+                # (unrolled for one and two inputs: a loop costs more than the work)
+                if len(prev) == 1:
+                    if grads[0] is not None:
+                        receive(prev[0], grads[0], g)
+                elif len(prev) == 2:
+                    if grads[0] is not None:
+                        receive(prev[0], grads[0], g)
+                    if grads[1] is not None:
+                        receive(prev[1], grads[1], g)
+                else:
+                    for parent, pg in zip(prev, grads):  # noqa: B905 - faster without strict
+                        if pg is not None:
+                            receive(parent, pg, g)
             if not retain_graph:
                 # Release the node as soon as it is done: its saved arrays (and, when
                 # nobody else holds them, its parents) are freed during the pass.
