@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--sort", default="tottime", help="pstats sort key (default: tottime)")
     p.add_argument("--top", type=int, default=25, help="rows to print (default: 25)")
     args = p.parse_args(argv)
+    harness.settle_allocator()  # the state run.py measures in
 
     from threadpoolctl import threadpool_limits
 

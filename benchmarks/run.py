@@ -53,6 +53,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="comma-separated workloads to run, e.g. W1-relu,W4 (default: all)",
     )
     p.add_argument("--no-torch", action="store_true", help="leave PyTorch out even if present")
+    p.add_argument(
+        "--cold-allocator",
+        action="store_true",
+        help="do not settle malloc's mmap threshold first (see harness.settle_allocator)",
+    )
     p.add_argument("--no-ops", action="store_true", help="skip the per-op table")
     p.add_argument("--no-memory", action="store_true", help="skip the memory measurements")
     p.add_argument(
@@ -135,6 +140,8 @@ def run_memory(w: workloads.Workload, quick: bool) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if not args.cold_allocator:
+        harness.settle_allocator()
     torch = load_torch(not args.no_torch)  # import before limiting, so its pools are seen
     limiter = None
     if args.threads is not None:
@@ -155,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": command,
         "quick": args.quick,
         "threads": args.threads if args.threads is not None else f"default ({threads})",
+        "allocator": "cold" if args.cold_allocator else "settled",
         "machine": harness.machine_info(),
         "blas": harness.blas_info(),
         "torch": torch_info,
