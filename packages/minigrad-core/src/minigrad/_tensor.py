@@ -227,7 +227,7 @@ def _unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
         return grad
     lead = grad.ndim - len(shape)
     if lead:
-        grad = _add_reduce(grad, axis=tuple(range(lead)))
+        grad = _add_reduce(grad, axis=0 if lead == 1 else tuple(range(lead)))
     if grad.shape != shape:
         axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
         grad = _add_reduce(grad, axis=axes, keepdims=True)
@@ -665,7 +665,11 @@ class Tensor:
         if rule is None or rule is _released_rule or not self.requires_grad:
             self._backward_leaf(gradient)  # a leaf, or an error
             return
-        seed = self._seed(gradient)
+        data = self.data
+        if gradient is None and not data.ndim:  # the usual case: a scalar loss
+            seed = np.array(1, dtype=data.dtype)
+        else:
+            seed = self._seed(gradient)
 
         # The interior nodes in topological order, this tensor last; it is the only one
         # when every input of its operation is a leaf.
@@ -1032,11 +1036,17 @@ class Tensor:
     def _matmul_backward(g: Array, saved: tuple[Array, Array], prev: tuple[Tensor, ...]) -> Grads:
         # C = A @ B: dA = dC @ B.T, dB = A.T @ dC (batch axes are summed back by backward).
         a, b = saved
-        if a.ndim == 2 and b.ndim == 2:
-            return (
-                g @ b.T if prev[0].requires_grad else None,
-                a.T @ g if prev[1].requires_grad else None,
-            )
+        if a.ndim == b.ndim:
+            if a.ndim == 2:
+                return (
+                    g @ b.T if prev[0].requires_grad else None,
+                    a.T @ g if prev[1].requires_grad else None,
+                )
+            if a.ndim == 1:  # inner product: g is 0-d
+                return (
+                    g * b if prev[0].requires_grad else None,
+                    g * a if prev[1].requires_grad else None,
+                )
         return (
             _matmul_grad_a(g, a, b) if prev[0].requires_grad else None,
             _matmul_grad_b(g, a, b) if prev[1].requires_grad else None,
