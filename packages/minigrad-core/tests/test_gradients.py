@@ -75,6 +75,11 @@ CASES = [
     case("matmul-batch-1d", lambda a, b: a @ b, (2, 3, 4), (4,)),
     case("matmul-array-right", lambda a: a @ np.arange(8.0).reshape(4, 2), (3, 4)),
     case("matmul-array-left", lambda b: np.arange(12.0).reshape(3, 4) @ b, (4, 2)),
+    # -- the fused dense layer ---------------------------------------------------------
+    case("linear", lambda x, w, b: x.linear(w, b), (5, 3), (3, 4), (4,)),
+    case("linear-relu", lambda x, w, b: x.linear(w, b, "relu"), (5, 3), (3, 4), (4,)),
+    case("linear-tanh-3d", lambda x, w, b: x.linear(w, b, "tanh"), (2, 5, 3), (3, 4), (4,)),
+    case("linear-sigmoid-1d", lambda x, w: x.linear(w, activation="sigmoid"), (3,), (3, 4)),
     # -- reductions: axis None / int / negative / tuple, keepdims ------------------------
     case("sum-all", lambda a: a.sum(), (2, 3, 4)),
     case("sum-0d", lambda a: a.sum(), ()),
