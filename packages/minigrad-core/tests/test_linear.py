@@ -24,7 +24,7 @@ ACTIVATIONS = {
 def test_linear_equals_the_composed_operations(x_shape, activation, dtype):
     rng = np.random.default_rng(3)
     values = [rng.standard_normal(s).astype(dtype) for s in (x_shape, (3, 5), (5,))]
-    weights = rng.standard_normal(x_shape[:-1] + (5,))
+    weights = rng.standard_normal((*x_shape[:-1], 5))
 
     fused = [Tensor(v) for v in values]
     out = fused[0].linear(fused[1], fused[2], activation)
