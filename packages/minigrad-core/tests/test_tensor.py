@@ -119,3 +119,16 @@ def test_results_of_operations_with_constants():
     np.testing.assert_array_equal((8 / t).data, [8.0, 4.0, 2.0])
     np.testing.assert_array_equal((2**t).data, [2.0, 4.0, 16.0])
     np.testing.assert_array_equal((t**2).data, [1.0, 4.0, 16.0])
+
+
+def test_subclasses_work_on_either_side():
+    class Parameter(Tensor):
+        __slots__ = ()
+
+    p = Parameter([1.0, 2.0])
+    t = Tensor([3.0, 5.0])
+    for out in (t - p, p - t, t / p, p**t, t @ p, p * t):
+        assert type(out) is Tensor
+    (t - p).sum().backward()
+    np.testing.assert_array_equal(p.grad, [-1.0, -1.0])
+    np.testing.assert_array_equal((t / p).data, [3.0, 2.5])

@@ -758,7 +758,7 @@ class Tensor:
 
     def __add__(self, other: Operand) -> Tensor:
         a = self.data
-        if other.__class__ is Tensor:
+        if isinstance(other, Tensor):
             b = other.data
             try:
                 out = a + b
@@ -793,7 +793,7 @@ class Tensor:
 
     def __sub__(self, other: Operand) -> Tensor:
         a = self.data
-        if other.__class__ is Tensor:
+        if isinstance(other, Tensor):
             b = other.data
             try:
                 out = a - b
@@ -845,7 +845,7 @@ class Tensor:
 
     def __mul__(self, other: Operand) -> Tensor:
         a = self.data
-        if other.__class__ is Tensor:
+        if isinstance(other, Tensor):
             b = other.data
             try:
                 out = a * b
@@ -881,7 +881,7 @@ class Tensor:
 
     def __truediv__(self, other: Operand) -> Tensor:
         a = self.data
-        if other.__class__ is Tensor:
+        if isinstance(other, Tensor):
             b = other.data
             try:
                 out = a / b
@@ -934,7 +934,7 @@ class Tensor:
 
     def __pow__(self, other: Operand) -> Tensor:
         a = self.data
-        if other.__class__ is Tensor:
+        if isinstance(other, Tensor):
             b = other.data
             try:
                 out = a**b
@@ -999,7 +999,7 @@ class Tensor:
 
     def __matmul__(self, other: Operand) -> Tensor:
         a = self.data
-        if other.__class__ is Tensor:
+        if isinstance(other, Tensor):
             b = other.data
             try:
                 out = a @ b
