@@ -1115,14 +1115,14 @@ class Tensor:
             )
         x, w = self.data, weight.data
         b = None if bias is None else bias.data
-        if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[0]:
+        if w.ndim != 2 or not x.ndim or x.shape[-1] != w.shape[0]:
             raise _shape_error(
                 "linear",
                 x.shape,
                 w.shape,
                 detail="the input must be (..., nin) and the weight (nin, nout)",
             )
-        if b is not None and b.shape != w.shape[1:]:
+        if b is not None and (b.ndim != 1 or b.shape[0] != w.shape[1]):
             raise _shape_error(
                 "linear",
                 w.shape,
@@ -1141,8 +1141,10 @@ class Tensor:
             np.tanh(out, out=out)
         elif activation == "sigmoid":
             out = _sigmoid(out)
-        tensors = (self, weight) if bias is None else (self, weight, bias)
-        if _recording(*tensors):
+        if (
+            self.requires_grad or weight.requires_grad or (bias is not None and bias.requires_grad)
+        ) and (not _paused or _mode.enabled):
+            tensors = (self, weight) if bias is None else (self, weight, bias)
             return _node(out, tensors, _linear_backward, (x, w, out, activation))
         return _const(out)
 
@@ -1618,10 +1620,14 @@ def _linear_backward(
         g = g * (1 - out * out)
     elif activation == "sigmoid":
         g = g * (out * (1 - out))
-    nin, nout = w.shape
     gx = g @ w.T if prev[0].requires_grad else None
-    rows = g.reshape(-1, nout)  # every leading axis of x is a batch axis
-    gw = x.reshape(-1, nin).T @ rows if prev[1].requires_grad else None
+    if g.ndim == 2:
+        rows = g
+        gw = x.T @ g if prev[1].requires_grad else None
+    else:  # every leading axis of x is a batch axis
+        nin, nout = w.shape
+        rows = g.reshape(-1, nout)
+        gw = x.reshape(-1, nin).T @ rows if prev[1].requires_grad else None
     if len(prev) == 2:
         return (gx, gw)
     return (gx, gw, _add_reduce(rows, axis=0) if prev[2].requires_grad else None)
