@@ -265,3 +265,15 @@ def test_a_leaf_used_many_times_sums_every_contribution():
         value, slope = value * w.data + w.data, slope * w.data + value + 1
     np.testing.assert_allclose(h.data, value)
     np.testing.assert_allclose(w.grad, slope)
+
+
+def test_reductions_of_a_leaf_accumulate_with_every_kind_of_existing_gradient():
+    x = Tensor(np.ones((2, 3)))
+    x.sum().backward()  # no gradient yet
+    x.mean(axis=0).backward(np.array([3.0, 6.0, 9.0]))  # an engine-owned gradient
+    np.testing.assert_array_equal(x.grad, [[2.0, 3.0, 4.0]] * 2)
+    mine = np.zeros((2, 3))
+    x.grad = mine  # an assigned gradient, never written to
+    x.sum(axis=1, keepdims=True).backward(np.array([[1.0], [2.0]]))
+    np.testing.assert_array_equal(x.grad, [[1.0] * 3, [2.0] * 3])
+    assert not mine.any()

@@ -303,13 +303,21 @@ def _topological_order(root: Tensor) -> list[Tensor]:
 def _receive(parent: Tensor, pg: Array, g: Array) -> None:
     """Add ``pg`` to ``parent``'s gradient: a contribution from a node whose gradient is ``g``.
 
-    Everything the rules have in common happens here: a gradient of another shape
-    (from broadcasting) is summed back, one of another dtype is cast to the parent's,
-    and contributions are summed without writing to an array that may be shared.
+    Everything the rules have in common happens here: a gradient of another shape is
+    brought to the parent's (summed back over broadcast axes; or, from a reduction,
+    which sends its gradient with the reduced axes of size 1, broadcast back), one of
+    another dtype is cast to the parent's, and contributions are summed without
+    writing to an array that may be shared.
     """
     pdata = parent.data
     if pg.shape != pdata.shape:
-        pg = _unbroadcast(pg, pdata.shape)
+        if pg.size < pdata.size or pg.ndim < pdata.ndim:  # from a reduction
+            if parent._rule is None and parent._grad is not None and parent._owned:
+                parent._grad += pg  # broadcasts in place: no full-size temporary
+                return
+            pg = _spread(pg, pdata.shape)
+        else:
+            pg = _unbroadcast(pg, pdata.shape)
     if pg.dtype is not pdata.dtype and pg.dtype != pdata.dtype:
         pg = pg.astype(pdata.dtype)
     pgrad = parent._grad
@@ -1342,15 +1350,13 @@ class Tensor:
         a: Any = self.data
         out = _add_reduce(a, axis=ax, keepdims=keepdims)
         if self.requires_grad and (not _paused or _mode.enabled):
-            return _node(out, (self,), Tensor._sum_backward, (a.shape, ax, keepdims))
+            return _node(out, (self,), Tensor._sum_backward, (ax, keepdims))
         return _const(out)
 
     @staticmethod
-    def _sum_backward(
-        g: Array, saved: tuple[tuple[int, ...], Axis, bool], prev: tuple[Tensor, ...]
-    ) -> Grads:
-        shape, axis, keepdims = saved
-        return (_spread(_expand_reduced(g, axis, keepdims), shape),)
+    def _sum_backward(g: Array, saved: tuple[Axis, bool], prev: tuple[Tensor, ...]) -> Grads:
+        axis, keepdims = saved
+        return (_expand_reduced(g, axis, keepdims),)  # broadcast back by _receive
 
     def mean(self, axis: Axis | Sequence[int] = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis`` (all axes by default); the gradient is ``g / count``.
@@ -1379,16 +1385,13 @@ class Tensor:
         count = a.size // max(total.size, 1)
         out = total / a.dtype.type(count)  # as NumPy's mean does: the sum over the count
         if self.requires_grad and (not _paused or _mode.enabled):
-            return _node(out, (self,), Tensor._mean_backward, (a.shape, ax, keepdims, count))
+            return _node(out, (self,), Tensor._mean_backward, (ax, keepdims, count))
         return _const(out)
 
     @staticmethod
-    def _mean_backward(
-        g: Array, saved: tuple[tuple[int, ...], Axis, bool, int], prev: tuple[Tensor, ...]
-    ) -> Grads:
-        shape, axis, keepdims, count = saved
-        g = _expand_reduced(g, axis, keepdims) / g.dtype.type(count)
-        return (_spread(g, shape),)
+    def _mean_backward(g: Array, saved: tuple[Axis, bool, int], prev: tuple[Tensor, ...]) -> Grads:
+        axis, keepdims, count = saved
+        return (_expand_reduced(g, axis, keepdims) / g.dtype.type(count),)
 
     def max(self, axis: Axis | Sequence[int] = None, keepdims: bool = False) -> Tensor:
         """Maximum over ``axis`` (all axes by default).
