@@ -271,7 +271,7 @@ def test_reductions_of_a_leaf_accumulate_with_every_kind_of_existing_gradient():
     x = Tensor(np.ones((2, 3)))
     x.sum().backward()  # no gradient yet
     x.mean(axis=0).backward(np.array([3.0, 6.0, 9.0]))  # an engine-owned gradient
-    np.testing.assert_array_equal(x.grad, [[2.0, 3.0, 4.0]] * 2)
+    np.testing.assert_array_equal(x.grad, [[2.5, 4.0, 5.5]] * 2)  # 1 + [3, 6, 9] / 2
     mine = np.zeros((2, 3))
     x.grad = mine  # an assigned gradient, never written to
     x.sum(axis=1, keepdims=True).backward(np.array([[1.0], [2.0]]))
