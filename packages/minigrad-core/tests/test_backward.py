@@ -277,3 +277,36 @@ def test_reductions_of_a_leaf_accumulate_with_every_kind_of_existing_gradient():
     x.sum(axis=1, keepdims=True).backward(np.array([[1.0], [2.0]]))
     np.testing.assert_array_equal(x.grad, [[1.0] * 3, [2.0] * 3])
     assert not mine.any()
+
+
+def build_network(values, hold):
+    x = Tensor(values[0], requires_grad=False)
+    w1, b1, w2, b2, w3 = (Tensor(v) for v in values[1:])
+    h1 = x.linear(w1, b1, "relu")
+    h2 = (h1 @ w2 + b2).tanh()
+    h3 = h2.linear(w3, activation="sigmoid").relu()
+    loss = (h3 * h3).sum()
+    held = (h1, h2, h3) if hold else ()
+    return loss, (w1, b1, w2, b2, w3), held
+
+
+def test_gradients_are_the_same_whether_intermediates_are_held_or_not():
+    # Backward may overwrite the gradient of an intermediate nobody else can see (to
+    # save memory); held intermediates keep theirs, and the leaves get the same values.
+    rng = np.random.default_rng(5)
+    shapes = [(128, 3), (3, 64), (64,), (64, 64), (64,), (64, 2)]  # overwritten when large
+    values = [rng.standard_normal(s) for s in shapes]
+
+    loss, leaves_a, _ = build_network(values, hold=False)
+    loss.backward()
+    loss, leaves_b, held = build_network(values, hold=True)
+    loss.backward(retain_graph=True)  # never overwrites anything
+    for a, b in zip(leaves_a, leaves_b, strict=True):
+        np.testing.assert_array_equal(a.grad, b.grad)
+
+    loss, _, held_c = build_network(values, hold=True)
+    loss.backward()
+    for h_b, h_c in zip(held, held_c, strict=True):
+        np.testing.assert_array_equal(h_b.grad, h_c.grad)
+    # h3's gradient is d(sum h3**2)/d h3 = 2 h3, before any activation's slope
+    np.testing.assert_allclose(held_c[2].grad, 2 * held_c[2].data)

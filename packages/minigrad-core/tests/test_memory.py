@@ -96,3 +96,29 @@ def test_keeping_losses_after_backward_keeps_no_activations():
     assert growth_while_keeping_losses(retain_graph=False) < activation / 4
     # the same measurement does see activations kept by a retained graph
     assert growth_while_keeping_losses(retain_graph=True) > 5 * activation
+
+
+def backward_peak(monkeypatch_reuse, reuse):
+    from minigrad import _tensor
+
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((512, 16)), requires_grad=False)
+    w1, w2 = Tensor(rng.standard_normal((16, 256))), Tensor(rng.standard_normal((256, 256)))
+    w3 = Tensor(rng.standard_normal((256, 2)))
+    if not reuse:
+        monkeypatch_reuse.setattr(_tensor, "_reuse_check", None)
+    loss = x.linear(w1, activation="relu").linear(w2, activation="tanh").linear(w3).sum()
+    tracemalloc.start()
+    try:
+        loss.backward()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        monkeypatch_reuse.undo()
+    return peak
+
+
+def test_backward_overwrites_gradients_nobody_can_see_instead_of_allocating(monkeypatch):
+    activation = 512 * 256 * 8
+    saved = backward_peak(monkeypatch, reuse=False) - backward_peak(monkeypatch, reuse=True)
+    assert saved > 0.9 * activation

@@ -29,6 +29,7 @@ asked for.
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, SupportsIndex, TypeAlias, TypeVar, cast, overload
@@ -336,6 +337,50 @@ def _receive(parent: Tensor, pg: Array, g: Array) -> None:
     else:  # an array the user assigned: never written to
         parent._grad = pgrad + pg
         parent._owned = True
+
+
+def _make_reuse_check() -> Callable[[Tensor, Array], bool] | None:
+    """Build the test of whether a rule may overwrite a node's gradient in place.
+
+    That is safe when nothing outside the backward loop can see the node (so nobody
+    can read its ``grad`` afterwards) nor the gradient array (so no other tensor
+    holds it), and the array owns its memory and is writable. Reference counts tell
+    both. The counts expected are measured here, once, by calling the same function
+    in the same situation as the loop does: a node held only by a local variable
+    (popped from a list), its gradient only by the node's slot and a local variable.
+    Where the interpreter has no reference counts (PyPy), nothing is overwritten.
+    """
+    getrefcount = getattr(sys, "getrefcount", None)
+    if getrefcount is None:  # pragma: no cover - CPython always has it
+        return None
+
+    def counts(node: Any, g: Any) -> tuple[int, int]:
+        return getrefcount(node), getrefcount(g)
+
+    def through(node: Any, g: Any) -> tuple[int, int]:  # one frame, like `reusable`
+        return counts(node, g)
+
+    class Probe:
+        __slots__ = ("_grad",)
+        _grad: Any
+
+    holder = [Probe()]
+    probe = holder.pop()
+    probe._grad = Probe()
+    probe_grad = probe._grad
+    expected = through(probe, probe_grad)
+    del probe, probe_grad
+
+    def reusable(node: Tensor, g: Array) -> bool:
+        return counts(node, g) == expected and g.base is None and g.flags.writeable
+
+    return reusable
+
+
+_reuse_check = _make_reuse_check()
+# Below this many elements a new array costs less than the check (NumPy caches small
+# allocations), so small gradients are never overwritten.
+_REUSE_MIN_SIZE = 4096
 
 
 def _spread(g: Array, shape: tuple[int, ...]) -> Array:
@@ -687,16 +732,26 @@ class Tensor:
                 break
         else:
             order = [self]
+        del parent  # no stray reference to a node: _reuse_check counts them
 
         self._grad = seed
         receive = _receive
         next_node = order.pop
+        reuse = None if retain_graph else _reuse_check
         while order:
             node = next_node()
             g = node._grad
             prev = node._prev
             if g is not None:
-                grads = node._rule(g, node._saved, prev)  # type: ignore[misc]
+                node_rule: Rule = node._rule  # type: ignore[assignment]
+                if (
+                    reuse is not None
+                    and g.size >= _REUSE_MIN_SIZE
+                    and node_rule in _IN_PLACE
+                    and reuse(node, g)
+                ):
+                    node_rule = _IN_PLACE[node_rule]
+                grads = node_rule(g, node._saved, prev)
                 # (unrolled for one and two inputs: a loop costs more than the work)
                 if len(prev) == 1:
                     if grads[0] is not None:
@@ -710,6 +765,7 @@ class Tensor:
                     for parent, pg in zip(prev, grads):  # noqa: B905 - faster without strict
                         if pg is not None:
                             receive(parent, pg, g)
+                grads = ()  # drop the references, which _reuse_check counts
             if not retain_graph:
                 # Release the node as soon as it is done: its saved arrays (and, when
                 # nobody else holds them, its parents) are freed during the pass.
@@ -1614,15 +1670,32 @@ _ACTIVATIONS = (None, "relu", "tanh", "sigmoid")
 def _linear_backward(
     g: Array, saved: tuple[Array, Array, Array, str | None], prev: tuple[Tensor, ...]
 ) -> Grads:
+    return _linear_grads(g, saved, prev, in_place=False)
+
+
+def _linear_backward_in_place(
+    g: Array, saved: tuple[Array, Array, Array, str | None], prev: tuple[Tensor, ...]
+) -> Grads:
+    return _linear_grads(g, saved, prev, in_place=True)
+
+
+def _linear_grads(
+    g: Array,
+    saved: tuple[Array, Array, Array, str | None],
+    prev: tuple[Tensor, ...],
+    in_place: bool,
+) -> Grads:
     x, w, out, activation = saved
     # through the activation, from its output (relu' = out > 0, tanh' = 1 - out**2,
     # sigmoid' = out * (1 - out))
-    if activation == "relu":
-        g = g * (out > 0)
-    elif activation == "tanh":
-        g = g * (1 - out * out)
-    elif activation == "sigmoid":
-        g = g * (out * (1 - out))
+    if activation is not None:
+        if activation == "relu":
+            slope = out > 0
+        elif activation == "tanh":
+            slope = 1 - out * out
+        else:
+            slope = out * (1 - out)
+        g = np.multiply(g, slope, out=g) if in_place else g * slope
     gx = g @ w.T if prev[0].requires_grad else None
     if g.ndim == 2:
         rows = g
@@ -1634,6 +1707,29 @@ def _linear_backward(
     if len(prev) == 2:
         return (gx, gw)
     return (gx, gw, _add_reduce(rows, axis=0) if prev[2].requires_grad else None)
+
+
+# Rules with a variant that writes the node's gradient in place, used by backward when
+# nothing else can see that gradient (see _make_reuse_check): on a network of wide
+# layers this saves an activation-sized array per layer.
+def _relu_backward_in_place(g: Array, a: Array, prev: tuple[Tensor, ...]) -> Grads:
+    return (np.multiply(g, a > 0, out=g),)
+
+
+def _tanh_backward_in_place(g: Array, out: Array, prev: tuple[Tensor, ...]) -> Grads:
+    return (np.multiply(g, 1 - out * out, out=g),)
+
+
+def _sigmoid_backward_in_place(g: Array, out: Array, prev: tuple[Tensor, ...]) -> Grads:
+    return (np.multiply(g, out * (1 - out), out=g),)
+
+
+_IN_PLACE: dict[Rule, Rule] = {
+    Tensor._relu_backward: _relu_backward_in_place,
+    Tensor._tanh_backward: _tanh_backward_in_place,
+    Tensor._sigmoid_backward: _sigmoid_backward_in_place,
+    _linear_backward: _linear_backward_in_place,
+}
 
 
 # --------------------------------------------------------------------------------------
