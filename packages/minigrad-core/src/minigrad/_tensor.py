@@ -24,6 +24,11 @@ that may be shared is never written to.
 When no input requires a gradient, or inside `no_grad`, an operator builds a plain
 tensor with no parents and no saved arrays: no gradient work is spent on what nobody
 asked for.
+
+Two things keep memory close to hand-written NumPy code: `Tensor.backward` releases
+each node as soon as it is done, and a few rules (the activations, `Tensor.linear`)
+have a variant that overwrites the node's gradient in place, used only when reference
+counts show that nothing but the backward loop can see that node or that array.
 """
 
 from __future__ import annotations
