@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -322,12 +322,8 @@ def _collect(obj: object, prefix: str, found: list[tuple[str, Tensor]], seen: se
             _collect(value, f"{prefix}{key}.", found, seen)
 
 
-_ACTIVATIONS: dict[str, Callable[[Tensor], Tensor] | None] = {
-    "relu": Tensor.relu,
-    "tanh": Tensor.tanh,
-    "sigmoid": Tensor.sigmoid,
-    "linear": None,
-}
+# Applied by `Tensor.linear`, which fuses `x @ W + b` and the activation into one op.
+_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
 
 _FLOAT_DTYPES = ("float32", "float64")
 
@@ -436,7 +432,6 @@ class Layer(Module):
     @activation.setter
     def activation(self, value: str | None) -> None:
         self._activation = _check_activation("activation", value)
-        self._act = _ACTIVATIONS[self._activation]
 
     def forward(self, x: Tensor | np.ndarray[Any, Any]) -> Tensor:
         """Return ``activation(x @ W + b)`` for ``x`` of shape ``(..., nin)``.
@@ -451,14 +446,12 @@ class Layer(Module):
         if not isinstance(x, Tensor):
             x = Tensor(x, requires_grad=False)
         try:
-            out = x @ self.W + self.b
+            return x.linear(self.W, self.b, self._activation)
         except ValueError:
             raise ValueError(
                 f"Layer(nin={self.nin}, nout={self.nout}) expects inputs of shape "
                 f"(..., {self.nin}), got shape {x.shape}"
             ) from None
-        act = self._act
-        return out if act is None else act(out)
 
     def get_config(self) -> dict[str, Any]:
         """Return ``nin``, ``nout``, ``activation`` and ``dtype``, which rebuild the layer.
