@@ -246,34 +246,57 @@ def test_pinned_regression_values_are_bit_identical() -> None:
     assert [float(v).hex() for v in y] == expected_y
 
 
-def test_pinned_moons_and_spirals_values() -> None:
-    # Labels (the shuffle) are exact. Coordinates go through NumPy's sin and cos, whose
-    # last bit differs between NumPy versions, hence the 1e-14 relative tolerance.
+def test_pinned_moons_spirals_and_circles_values() -> None:
+    # Bit-identical on every supported NumPy: PCG64 draws, IEEE arithmetic, and the C
+    # library's sin and cos (NumPy's own differ in the last bit between versions).
     X, y = make_moons(6, noise=0.1, random_state=7)
     assert y.tolist() == [1, 0, 0, 1, 0, 1]
-    expected = [
-        [1.9109408161242727, 0.45453292148282765],
-        [-1.0991646554996461, 0.006014360259743971],
-        [1.1340215245554535, -0.04922065185513297],
-        [0.9379525100180058, -0.45101579498148014],
-        [0.03568870081600614, 1.01054142489979],
-        [-0.09304680447082048, 0.4970748177536726],
+    assert [float(v).hex() for v in X.ravel()] == [
+        "0x1.e9336ad5d865ap+0",
+        "0x1.d1711402e5756p-2",
+        "-0x1.1962dad84a432p+0",
+        "0x1.8a28389f38edep-8",
+        "0x1.224f3c10ecfcep+0",
+        "-0x1.933730402ddb8p-5",
+        "0x1.e03b4fb774f71p-1",
+        "-0x1.cdd715a5b3188p-2",
+        "0x1.245ca15aed5ccp-5",
+        "0x1.02b2d7c332a58p+0",
+        "-0x1.7d1ea56331128p-4",
+        "0x1.fd012e57ab325p-2",
     ]
-    np.testing.assert_allclose(X, expected, rtol=1e-14, atol=0)
     X, y = make_spirals(7, 3, noise=0.1, random_state=7)
     assert y.tolist() == [0, 2, 2, 0, 1, 0, 1]
-    expected = [
-        [-0.21213374518383882, 0.1895104790951666],
-        [0.25601436025974444, 0.5670342264476723],
-        [-0.5492206518551344, -0.9280728937664319],
-        [1.0489842050185199, 0.035688700816005836],
-        [-0.48945857510020935, 0.7729785993136187],
-        [-0.33625851557966097, -0.5078199497437967],
-        [0.11557854527149147, -0.47877427799624134],
+    assert [float(v).hex() for v in X.ravel()] == [
+        "-0x1.b2732d4f8a6a2p-3",
+        "0x1.841e11efb44a4p-3",
+        "0x1.0628a0e27ce44p-2",
+        "0x1.22524f649c5edp-1",
+        "-0x1.1933730402de8p-1",
+        "-0x1.db2c5ece0fd31p-1",
+        "0x1.0c8a3a969339ep+0",
+        "0x1.245ca15aed5a0p-5",
+        "-0x1.f534a0f335693p-2",
+        "0x1.8bc3d9d91ea8ap-1",
+        "-0x1.585426fdaa235p-2",
+        "-0x1.0400f9f8cfdb6p-1",
+        "0x1.d968e380f7090p-4",
+        "-0x1.ea43cde8a3b4bp-2",
     ]
-    np.testing.assert_allclose(X, expected, rtol=1e-14, atol=0)
-    _, y = make_circles(5, random_state=3)
+    X, y = make_circles(5, noise=0.05, random_state=3)
     assert y.tolist() == [1, 1, 0, 1, 0]
+    assert [float(v).hex() for v in X.ravel()] == [
+        "-0x1.84317eaaf6a7ep-2",
+        "-0x1.714247bfd02dcp-1",
+        "0x1.8e031e1afb996p-1",
+        "-0x1.613c011d51625p-7",
+        "-0x1.19db172e272e8p+0",
+        "-0x1.7bff7d6bf01d9p-7",
+        "-0x1.c5e61eeeef3a5p-2",
+        "0x1.b7caf47bad242p-1",
+        "0x1.02e3db89fc036p+0",
+        "-0x1.20e0099da1823p-6",
+    ]
 
 
 # --- errors -----------------------------------------------------------------------------

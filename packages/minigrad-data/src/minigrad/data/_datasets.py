@@ -9,6 +9,8 @@ shuffling, so their pictures look like the ones people already know.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -102,10 +104,10 @@ def make_moons(
     t_outer = np.linspace(0.0, np.pi, n_outer)
     t_inner = np.linspace(0.0, np.pi, n_inner)
     points = np.empty((n_samples, 2), dtype=np.float64)
-    points[:n_outer, 0] = np.cos(t_outer)
-    points[:n_outer, 1] = np.sin(t_outer)
-    points[n_outer:, 0] = 1.0 - np.cos(t_inner)
-    points[n_outer:, 1] = 1.0 - np.sin(t_inner) - 0.5
+    points[:n_outer, 0] = _cos(t_outer)
+    points[:n_outer, 1] = _sin(t_outer)
+    points[n_outer:, 0] = 1.0 - _cos(t_inner)
+    points[n_outer:, 1] = 1.0 - _sin(t_inner) - 0.5
     return _shuffle_and_add_noise(points, _two_class_labels(n_outer, n_inner), noise, rng)
 
 
@@ -174,10 +176,10 @@ def make_circles(
     angle_outer = np.linspace(0.0, _TWO_PI, n_outer, endpoint=False)
     angle_inner = np.linspace(0.0, _TWO_PI, n_inner, endpoint=False)
     points = np.empty((n_samples, 2), dtype=np.float64)
-    points[:n_outer, 0] = np.cos(angle_outer)
-    points[:n_outer, 1] = np.sin(angle_outer)
-    points[n_outer:, 0] = np.cos(angle_inner) * factor
-    points[n_outer:, 1] = np.sin(angle_inner) * factor
+    points[:n_outer, 0] = _cos(angle_outer)
+    points[:n_outer, 1] = _sin(angle_outer)
+    points[n_outer:, 0] = _cos(angle_inner) * factor
+    points[n_outer:, 1] = _sin(angle_inner) * factor
     return _shuffle_and_add_noise(points, _two_class_labels(n_outer, n_inner), noise, rng)
 
 
@@ -350,5 +352,16 @@ def make_spirals(
     radius = np.concatenate([np.arange(1, m + 1, dtype=np.float64) / m for m in counts])
     labels = np.repeat(np.arange(n_classes, dtype=np.int64), counts)
     angle = _TWO_PI * (rotations * radius + labels / n_classes)
-    points = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+    points = np.stack([radius * _cos(angle), radius * _sin(angle)], axis=1)
     return _shuffle_and_add_noise(points, labels, noise, rng)
+
+
+# NumPy's own sin and cos differ in the last bit between versions (their SIMD kernels
+# changed), so the same seed would not give the same points everywhere. The C library's,
+# reached through `math`, do not depend on the NumPy version.
+def _cos(angle: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.array([math.cos(a) for a in angle.tolist()], dtype=np.float64)
+
+
+def _sin(angle: NDArray[np.float64]) -> NDArray[np.float64]:
+    return np.array([math.sin(a) for a in angle.tolist()], dtype=np.float64)
