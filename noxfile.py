@@ -47,6 +47,10 @@ PACKAGES = {
 }
 
 
+# Printed by each test session, so a log shows what was tested.
+_VERSIONS = "import sys, numpy; print('Python', sys.version.split()[0], 'NumPy', numpy.__version__)"
+
+
 def _dir(package: str) -> str:
     return f"packages/minigrad-{package}"
 
@@ -68,7 +72,7 @@ def tests(session: nox.Session, package: str) -> None:
     """
     folders = [_dir(p) for p in PACKAGES[package]]
     session.install(*folders, _numpy_spec(session.python), "pytest")
-    session.run("python", "-c", "import numpy; print('numpy', numpy.__version__)")
+    session.run("python", "-c", _VERSIONS, silent=False)
     session.run("pytest", f"{_dir(package)}/tests", *session.posargs, env=ONE_THREAD)
 
 
