@@ -63,11 +63,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--output",
         type=Path,
-        default=HERE / "results.json",
-        help="JSON result file; the chart goes beside it with .png (default: %(default)s)",
+        default=None,
+        help="JSON result file; the chart goes beside it with .png (default: "
+        "benchmarks/results.json, or results-quick.json with --quick, which is not committed)",
     )
     p.add_argument("--markdown", type=Path, default=None, help="also write the tables here")
     args = p.parse_args(argv)
+    if args.output is None:
+        args.output = HERE / ("results-quick.json" if args.quick else "results.json")
     if args.threads is not None and args.threads < 1:
         p.error(f"--threads must be at least 1, got {args.threads}")
     known = [w.key for w in workloads.WORKLOADS]
