@@ -138,7 +138,7 @@ def run_memory(w: workloads.Workload, quick: bool) -> dict[str, Any]:
         "numpy": ref,
         "minigrad": mg,
         "ratio": mg["step_peak"] / ref["step_peak"] if ref["step_peak"] > 0 else float("nan"),
-        # issue 6 sets the peak target for W3 and W5; W1 is here for the flatness
+        # the peak target is for W3 and W5; W1 is here for the flatness
         "target": None if w.key.startswith("W1") else 1.3,
     }
 

@@ -89,7 +89,7 @@ def test_sgd_with_momentum_trains_too():
 
 
 def test_original_api_unchanged(tmp_path, monkeypatch):
-    # DESIGN.md section 9, line for line (the dataset generated inline here).
+    # The original single-package API, line for line (the dataset generated inline here).
     monkeypatch.chdir(tmp_path)
     X, y = make_moons(100, 0.1, seed=3)
     model = MLP(2, [16, 16, 1])
