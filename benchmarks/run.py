@@ -61,6 +61,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-ops", action="store_true", help="skip the per-op table")
     p.add_argument("--no-memory", action="store_true", help="skip the memory measurements")
     p.add_argument(
+        "--memory-steps",
+        type=int,
+        default=None,
+        metavar="N",
+        help="steps over which memory growth is measured "
+        "(default 1000, W5 10; with --quick 100, W5 2)",
+    )
+    p.add_argument(
         "--output",
         type=Path,
         default=None,
@@ -73,6 +81,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.output = HERE / ("results-quick.json" if args.quick else "results.json")
     if args.threads is not None and args.threads < 1:
         p.error(f"--threads must be at least 1, got {args.threads}")
+    if args.memory_steps is not None and args.memory_steps < 2:
+        p.error(f"--memory-steps must be at least 2, got {args.memory_steps}")
     known = [w.key for w in workloads.WORKLOADS]
     if args.only:
         args.only = [k.strip() for k in args.only.split(",") if k.strip()]
@@ -128,9 +138,10 @@ def run_workload(w: workloads.Workload, torch: Any, quick: bool) -> dict[str, An
     }
 
 
-def run_memory(w: workloads.Workload, quick: bool) -> dict[str, Any]:
+def run_memory(w: workloads.Workload, quick: bool, steps: int | None) -> dict[str, Any]:
     prob = w.make()
-    steps = (2 if quick else 10) if w.heavy else (100 if quick else 1000)
+    if steps is None:
+        steps = (2 if quick else 10) if w.heavy else (100 if quick else 1000)
     ref = memory.step_memory(lambda: workloads.numpy_impl(prob), steps)
     mg = memory.step_memory(lambda: workloads.minigrad_impl(prob), steps)
     return {
@@ -209,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         for w in selected:
             if w.key in MEMORY_WORKLOADS and w.key not in failed:
                 log(f"memory {w.key}")
-                results["memory"].append(run_memory(w, args.quick))
+                results["memory"].append(run_memory(w, args.quick, args.memory_steps))
     results["seconds"] = time.perf_counter() - t0
     if limiter is not None:
         limiter.restore_original_limits()
