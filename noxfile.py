@@ -184,15 +184,15 @@ def bench(session: nox.Session) -> None:
     session.run("python", "benchmarks/run.py", *session.posargs)
 
 
-@nox.session(python=NEWEST_PYTHON, default=False, venv_backend="uv|virtualenv")
+@nox.session(python=NEWEST_PYTHON, default=False)
 def dev(session: nox.Session) -> None:
     """Make `.venv` with all three packages editable plus every tool, for working on them."""
     session.install("uv")
-    session.run("uv", "venv", "--allow-existing", ".venv")
-    env = {"VIRTUAL_ENV": str(ROOT / ".venv")}
+    venv = ROOT / ".venv"
+    session.run("uv", "venv", "--allow-existing", "--python", NEWEST_PYTHON, str(venv))
     editable = [arg for p in PACKAGES for arg in ("-e", _dir(p))]
     tools = ["pytest", RUFF, MYPY, "nox[uv]", "threadpoolctl"]
-    session.run(
-        "uv", "pip", "install", *editable, "-r", "examples/requirements.txt", *tools, env=env
-    )
+    requirements = ["-r", "examples/requirements.txt"]
+    python = ["--python", str(venv / "bin" / "python")]
+    session.run("uv", "pip", "install", *python, *editable, *requirements, *tools)
     session.log("activate it with: source .venv/bin/activate")
