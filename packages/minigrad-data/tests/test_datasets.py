@@ -169,6 +169,17 @@ def test_regression_drawn_coefficients_are_recovered_by_least_squares() -> None:
     assert np.all((np.abs(coef) >= 0.5 - 1e-10) & (np.abs(coef) < 2.0 + 1e-10))
 
 
+def test_regression_returns_the_drawn_coefficients_on_request() -> None:
+    X, y, coef = make_linear_regression(30, 4, bias=2.0, random_state=13, return_coef=True)
+    assert coef.shape == (4,) and coef.dtype == np.float64
+    np.testing.assert_allclose(y, X @ coef + 2.0, rtol=1e-12, atol=1e-12)
+    # The same seed without return_coef gives the same data.
+    X2, y2 = make_linear_regression(30, 4, bias=2.0, random_state=13)
+    assert np.array_equal(X, X2) and np.array_equal(y, y2)
+    given = np.array([1.5, -0.5, 0.0, 2.0])
+    assert np.array_equal(make_linear_regression(5, 4, coef=given, return_coef=True)[2], given)
+
+
 def test_regression_drawn_coefficients_take_both_signs() -> None:
     X, y = make_linear_regression(40, 30, random_state=10)
     coef, *_ = np.linalg.lstsq(X, y, rcond=None)

@@ -10,6 +10,7 @@ shuffling, so their pictures look like the ones people already know.
 from __future__ import annotations
 
 import math
+from typing import Literal, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -183,6 +184,28 @@ def make_circles(
     return _shuffle_and_add_noise(points, _two_class_labels(n_outer, n_inner), noise, rng)
 
 
+@overload
+def make_linear_regression(
+    n_samples: int = ...,
+    n_features: int = ...,
+    noise: float = ...,
+    coef: ArrayLike | None = ...,
+    *,
+    bias: float = ...,
+    random_state: RandomStateLike = ...,
+    return_coef: Literal[False] = ...,
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+@overload
+def make_linear_regression(
+    n_samples: int = ...,
+    n_features: int = ...,
+    noise: float = ...,
+    coef: ArrayLike | None = ...,
+    *,
+    bias: float = ...,
+    random_state: RandomStateLike = ...,
+    return_coef: Literal[True],
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
 def make_linear_regression(
     n_samples: int = 100,
     n_features: int = 1,
@@ -191,7 +214,11 @@ def make_linear_regression(
     *,
     bias: float = 0.0,
     random_state: RandomStateLike = None,
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    return_coef: bool = False,
+) -> (
+    tuple[NDArray[np.float64], NDArray[np.float64]]
+    | tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
+):
     """Make a linear regression problem ``y = X @ coef + bias + noise``.
 
     The inputs ``X`` are independent standard normal draws. The targets are
@@ -217,6 +244,9 @@ def make_linear_regression(
         Source of the coefficients, inputs and noise. ``None`` gives different data on
         every call; an int gives the same data on every call and every platform; a
         ``Generator`` is used and advanced as it is.
+    return_coef : bool, default=False
+        Also return the true coefficients (those drawn when `coef` is ``None``), to
+        compare with what a model learns.
 
     Returns
     -------
@@ -224,6 +254,8 @@ def make_linear_regression(
         The inputs.
     y : numpy.ndarray of shape (n_samples,), float64
         The targets.
+    coef : numpy.ndarray of shape (n_features,), float64
+        The true coefficients; only with ``return_coef=True``.
 
     Raises
     ------
@@ -240,6 +272,9 @@ def make_linear_regression(
     >>> X.shape, y.shape
     ((50, 2), (50,))
     >>> bool(np.allclose(y, X @ np.array([3.0, -1.0]) + 0.5))
+    True
+    >>> X, y, coef = make_linear_regression(50, 3, random_state=0, return_coef=True)
+    >>> bool(np.allclose(y, X @ coef))
     True
     """
     n_samples = check_int("n_samples", n_samples, 1)
@@ -260,6 +295,8 @@ def make_linear_regression(
         y += inputs[:, j] * true_coef[j]
     if noise > 0:
         y += noise * rng.standard_normal(n_samples)
+    if return_coef:
+        return inputs, y, true_coef
     return inputs, y
 
 
