@@ -36,6 +36,7 @@ from __future__ import annotations
 import functools
 import sys
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, SupportsIndex, TypeAlias, TypeVar, cast, overload
 
@@ -344,16 +345,19 @@ def _receive(parent: Tensor, pg: Array, g: Array) -> None:
         parent._owned = True
 
 
-def _make_reuse_check() -> Callable[[Tensor, Array], bool] | None:
-    """Build the test of whether a rule may overwrite a node's gradient in place.
+def _make_reuse_check() -> Callable[[Tensor, Array], tuple[bool, bool]] | None:
+    """Build the test of what backward may release or overwrite before a node's rule runs.
 
-    That is safe when nothing outside the backward loop can see the node (so nobody
-    can read its ``grad`` afterwards) nor the gradient array (so no other tensor
-    holds it), and the array owns its memory and is writable. Reference counts tell
-    both. The counts expected are measured here, once, by calling the same function
-    in the same situation as the loop does: a node held only by a local variable
-    (popped from a list), its gradient only by the node's slot and a local variable.
-    Where the interpreter has no reference counts (PyPy), nothing is overwritten.
+    The test answers two questions. Can anything outside the backward loop see the
+    node (a variable, a container, a weak reference)? If not, nobody can read its
+    ``data`` or ``grad`` afterwards, so its output array may be dropped before the
+    rule runs. Can anything else see its gradient array? If not either, and the array
+    owns its memory and is writable, the rule may overwrite it in place. Reference
+    counts tell both. The counts expected are measured here, once, by calling the
+    same function in the same situation as the loop does: a node held only by a local
+    variable (popped from a list), its gradient only by the node's slot and a local
+    variable. Where the interpreter has no reference counts (PyPy), nothing is
+    released early or overwritten.
     """
     getrefcount = getattr(sys, "getrefcount", None)
     if getrefcount is None:  # pragma: no cover - CPython always has it
@@ -373,16 +377,23 @@ def _make_reuse_check() -> Callable[[Tensor, Array], bool] | None:
     probe = holder.pop()
     probe._grad = Probe()
     probe_grad = probe._grad
-    expected = through(probe, probe_grad)
+    expected_node, expected_grad = through(probe, probe_grad)
     del probe, probe_grad
 
-    def reusable(node: Tensor, g: Array) -> bool:
-        return counts(node, g) == expected and g.base is None and g.flags.writeable
+    def reusable(node: Tensor, g: Array) -> tuple[bool, bool]:
+        node_count, grad_count = counts(node, g)
+        if node_count != expected_node or weakref.getweakrefcount(node):
+            return False, False
+        return True, grad_count == expected_grad and g.base is None and g.flags.writeable
 
     return reusable
 
 
 _reuse_check = _make_reuse_check()
+# What a node's `data` becomes when backward drops it early (only when nothing outside
+# the backward loop can see the node, so nobody can read it).
+_RELEASED_DATA: Array = np.empty(0)
+_RELEASED_DATA.flags.writeable = False
 # Below this many elements a new array costs less than the check (NumPy caches small
 # allocations), so small gradients are never overwritten.
 _REUSE_MIN_SIZE = 4096
@@ -749,14 +760,19 @@ class Tensor:
             prev = node._prev
             if g is not None:
                 node_rule: Rule = node._rule  # type: ignore[assignment]
-                if (
-                    reuse is not None
-                    and g.size >= _REUSE_MIN_SIZE
-                    and node_rule in _IN_PLACE
-                    and reuse(node, g)
-                ):
-                    node_rule = _IN_PLACE[node_rule]
-                grads = node_rule(g, node._saved, prev)
+                saved = node._saved
+                if reuse is not None and g.size >= _REUSE_MIN_SIZE:
+                    unseen, overwritable = reuse(node, g)
+                    if unseen:
+                        # Nobody can read this node any more: drop its output now rather
+                        # than after the rule, which allocates the parents' gradients.
+                        node.data = _RELEASED_DATA
+                        node._saved = None
+                        if overwritable and node_rule in _IN_PLACE:
+                            node_rule = _IN_PLACE[node_rule]
+                            saved = [saved]  # the rule empties it once it has what it needs
+                grads = node_rule(g, saved, prev)
+                saved = None
                 # (unrolled for one and two inputs: a loop costs more than the work)
                 if len(prev) == 1:
                     if grads[0] is not None:
@@ -1675,32 +1691,31 @@ _ACTIVATIONS = (None, "relu", "tanh", "sigmoid")
 def _linear_backward(
     g: Array, saved: tuple[Array, Array, Array, str | None], prev: tuple[Tensor, ...]
 ) -> Grads:
-    return _linear_grads(g, saved, prev, in_place=False)
-
-
-def _linear_backward_in_place(
-    g: Array, saved: tuple[Array, Array, Array, str | None], prev: tuple[Tensor, ...]
-) -> Grads:
-    return _linear_grads(g, saved, prev, in_place=True)
-
-
-def _linear_grads(
-    g: Array,
-    saved: tuple[Array, Array, Array, str | None],
-    prev: tuple[Tensor, ...],
-    in_place: bool,
-) -> Grads:
     x, w, out, activation = saved
-    # through the activation, from its output (relu' = out > 0, tanh' = 1 - out**2,
-    # sigmoid' = out * (1 - out))
     if activation is not None:
-        if activation == "relu":
-            slope = out > 0
-        elif activation == "tanh":
-            slope = 1 - out * out
-        else:
-            slope = out * (1 - out)
-        g = np.multiply(g, slope, out=g) if in_place else g * slope
+        g = g * _activation_slope(out, activation)
+    return _affine_grads(g, x, w, prev)
+
+
+def _activation_slope(out: Array, activation: str) -> Array:
+    """Return the activation's derivative from its output ``out`` (of one axis or more).
+
+    ``relu' = out > 0``, ``tanh' = 1 - out**2``, ``sigmoid' = out * (1 - out)``, each
+    in one new array.
+    """
+    if activation == "relu":
+        return out > 0
+    if activation == "tanh":
+        slope = out * out
+        np.subtract(1, slope, out=slope)
+        return slope
+    slope = 1 - out
+    slope *= out
+    return slope
+
+
+def _affine_grads(g: Array, x: Array, w: Array, prev: tuple[Tensor, ...]) -> Grads:
+    """Gradients of ``x @ w (+ b)`` for the gradient ``g`` of the result."""
     gx = g @ w.T if prev[0].requires_grad else None
     if g.ndim == 2:
         rows = g
@@ -1715,17 +1730,29 @@ def _linear_grads(
 
 
 # Rules with a variant that writes the node's gradient in place, used by backward when
-# nothing else can see that gradient (see _make_reuse_check): on a network of wide
-# layers this saves an activation-sized array per layer.
-def _relu_backward_in_place(g: Array, a: Array, prev: tuple[Tensor, ...]) -> Grads:
-    return (np.multiply(g, a > 0, out=g),)
+# nothing else can see the node or its gradient (see _make_reuse_check): on a network of
+# wide layers this saves an activation-sized array per layer. They receive the node's
+# saved values in a one-element list that nothing else holds, and take them out of it,
+# so that an array they no longer need is freed before they allocate the next one.
+def _linear_backward_in_place(g: Array, box: list[Any], prev: tuple[Tensor, ...]) -> Grads:
+    x, w, out, activation = box.pop()
+    if activation is not None:
+        np.multiply(g, _activation_slope(out, activation), out=g)
+    del out  # the layer's output is freed here, before g @ w.T allocates the input's gradient
+    return _affine_grads(g, x, w, prev)
 
 
-def _tanh_backward_in_place(g: Array, out: Array, prev: tuple[Tensor, ...]) -> Grads:
+def _relu_backward_in_place(g: Array, box: list[Any], prev: tuple[Tensor, ...]) -> Grads:
+    return (np.multiply(g, box.pop() > 0, out=g),)
+
+
+def _tanh_backward_in_place(g: Array, box: list[Any], prev: tuple[Tensor, ...]) -> Grads:
+    out = box.pop()
     return (np.multiply(g, 1 - out * out, out=g),)
 
 
-def _sigmoid_backward_in_place(g: Array, out: Array, prev: tuple[Tensor, ...]) -> Grads:
+def _sigmoid_backward_in_place(g: Array, box: list[Any], prev: tuple[Tensor, ...]) -> Grads:
+    out = box.pop()
     return (np.multiply(g, out * (1 - out), out=g),)
 
 
