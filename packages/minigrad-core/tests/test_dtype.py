@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -90,3 +92,18 @@ def test_mixing_float32_and_float64_tensors_promotes_but_gradients_keep_each_dty
     assert a.grad.dtype == np.float32
     assert b.grad.dtype == np.float64
     np.testing.assert_array_equal(a.grad, [2.0, 2.0, 2.0])
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64])
+def test_python_scalars_of_any_size_keep_the_tensor_dtype(dtype):
+    # NumPy 1.x would promote for a Python scalar beyond the array's range; NumPy 2 not.
+    x = Tensor(np.array([1.0, -2.0], dtype=dtype))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the overflow, where there is one
+        for y in (x * 1e300, 1e300 + x, x - 2**70, 1e300 - x, x / 1e-300, 1e300 / x, x * 3):
+            assert y.dtype == dtype
+            y.sum().backward()
+            assert x.grad.dtype == dtype
+    x.zero_grad()
+    (x * 3 + 2).sum().backward()  # a Python int is a float here, not an integer array
+    np.testing.assert_array_equal(x.grad, [3.0, 3.0])

@@ -26,9 +26,10 @@ tensor with no parents and no saved arrays: no gradient work is spent on what no
 asked for.
 
 Two things keep memory close to hand-written NumPy code: `Tensor.backward` releases
-each node as soon as it is done, and a few rules (the activations, `Tensor.linear`)
-have a variant that overwrites the node's gradient in place, used only when reference
-counts show that nothing but the backward loop can see that node or that array.
+each node as soon as it is done (its output even before its rule runs), and a few rules
+(the activations, `Tensor.linear`) have a variant that overwrites the node's gradient
+in place and frees each saved array once used; both only when reference counts show
+that nothing but the backward loop can see that node or that array.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ _new = object.__new__
 _add_reduce: Any = np.add.reduce
 _max_reduce: Any = np.maximum.reduce
 _FLOAT64 = np.dtype(np.float64)
+# Whether NumPy gives a Python scalar the dtype of the array it meets (NEP 50, NumPy 2).
+_WEAK_SCALARS = int(np.__version__.split(".")[0]) >= 2
 
 
 # --------------------------------------------------------------------------------------
@@ -208,7 +211,24 @@ def _recording(*tensors: Tensor) -> bool:
     return (not _paused or bool(_mode.enabled)) and any(t.requires_grad for t in tensors)
 
 
-def _operand(value: Any, dtype: np.dtype[Any]) -> Array | None:
+def _operand(value: Any, dtype: np.dtype[Any]) -> Array | float | None:
+    """Turn a non-tensor operand of ``+ - * /`` into what the operator computes with.
+
+    A Python float or int stays a Python number where NumPy computes in the tensor's
+    dtype with it anyway, which is several times cheaper than making an array: always
+    under NumPy 2 (a Python scalar takes the array's dtype, NEP 50), and for float64
+    tensors under NumPy 1.x (which may promote a float32 tensor to float64 for a Python
+    scalar: when the tensor is 0-d, or the value is beyond float32's range). Anything
+    else goes through `_array_operand`. Returns ``None`` for values that are not
+    numbers, so the operator can return ``NotImplemented``.
+    """
+    cls = value.__class__
+    if (cls is float or cls is int) and (_WEAK_SCALARS or dtype is _FLOAT64):
+        return value if cls is float else float(value)
+    return _array_operand(value, dtype)
+
+
+def _array_operand(value: Any, dtype: np.dtype[Any]) -> Array | None:
     """Turn a non-tensor operand (scalar, array, list) into an array of ``dtype``.
 
     Converting to the tensor's dtype keeps a float32 graph float32 under every NumPy
@@ -252,11 +272,11 @@ def _shape_error(op: str, *shapes: tuple[int, ...], detail: str = "") -> ValueEr
     return ValueError(message)
 
 
-def _broadcast_error(op: str, a: Array, b: Array) -> ValueError:
+def _broadcast_error(op: str, a: Array | float, b: Array | float) -> ValueError:
     return _shape_error(
         op,
-        a.shape,
-        b.shape,
+        np.shape(a),
+        np.shape(b),
         detail="they cannot be broadcast together: each axis, aligned from the right, "
         "must be equal or 1; reshape one operand",
     )
@@ -961,7 +981,7 @@ class Tensor:
         )
 
     @staticmethod
-    def _scale_backward(g: Array, c: Array, prev: tuple[Tensor, ...]) -> Grads:
+    def _scale_backward(g: Array, c: Array | float, prev: tuple[Tensor, ...]) -> Grads:
         return (g * c,)
 
     def __truediv__(self, other: Operand) -> Tensor:
@@ -995,7 +1015,7 @@ class Tensor:
         )
 
     @staticmethod
-    def _div_const_backward(g: Array, c: Array, prev: tuple[Tensor, ...]) -> Grads:
+    def _div_const_backward(g: Array, c: Array | float, prev: tuple[Tensor, ...]) -> Grads:
         return (g / c,)
 
     def __rtruediv__(self, other: Operand) -> Tensor:
@@ -1028,7 +1048,7 @@ class Tensor:
             if (self.requires_grad or other.requires_grad) and (not _paused or _mode.enabled):
                 return _node(out, (self, other), Tensor._pow_backward, (a, b, out))
             return _const(out)
-        c = _operand(other, a.dtype)
+        c = _array_operand(other, a.dtype)
         if c is None:
             return NotImplemented
         try:
@@ -1064,7 +1084,7 @@ class Tensor:
 
     def __rpow__(self, other: Operand) -> Tensor:
         a = self.data
-        c = _operand(other, a.dtype)
+        c = _array_operand(other, a.dtype)
         if c is None:
             return NotImplemented
         try:
@@ -1093,7 +1113,7 @@ class Tensor:
             if (self.requires_grad or other.requires_grad) and (not _paused or _mode.enabled):
                 return _node(out, (self, other), Tensor._matmul_backward, (a, b))
             return _const(out)
-        c = _operand(other, a.dtype)
+        c = _array_operand(other, a.dtype)
         if c is None:
             return NotImplemented
         try:
@@ -1106,7 +1126,7 @@ class Tensor:
 
     def __rmatmul__(self, other: Operand) -> Tensor:
         b = self.data
-        c = _operand(other, b.dtype)
+        c = _array_operand(other, b.dtype)
         if c is None:
             return NotImplemented
         try:
