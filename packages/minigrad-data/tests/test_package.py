@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import doctest
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -110,3 +111,13 @@ def test_docstring_examples_run_as_written(module: types.ModuleType) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_readme_example_runs() -> None:
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    blocks = re.findall(r"```python\n(.*?)```", readme.read_text(encoding="utf-8"), re.DOTALL)
+    assert blocks, "the README has no Python example"
+    for block in blocks:
+        namespace: dict[str, object] = {"__name__": "readme"}
+        exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["X"].shape == (200, 2)  # type: ignore[attr-defined]

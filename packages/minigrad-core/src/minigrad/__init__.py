@@ -104,7 +104,8 @@ def _available_names() -> list[str]:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_available_names()))
+    # The public names only, as for `import *`: not the helpers this module imports.
+    return sorted(_available_names())
 
 
 # `from minigrad import *` must work with core alone, so __all__ names only what is

@@ -206,6 +206,20 @@ def make_linear_regression(
     random_state: RandomStateLike = ...,
     return_coef: Literal[True],
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]: ...
+@overload
+def make_linear_regression(
+    n_samples: int = ...,
+    n_features: int = ...,
+    noise: float = ...,
+    coef: ArrayLike | None = ...,
+    *,
+    bias: float = ...,
+    random_state: RandomStateLike = ...,
+    return_coef: bool,
+) -> (
+    tuple[NDArray[np.float64], NDArray[np.float64]]
+    | tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
+): ...
 def make_linear_regression(
     n_samples: int = 100,
     n_features: int = 1,
