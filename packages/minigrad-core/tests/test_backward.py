@@ -34,6 +34,25 @@ def test_leaf_gradients_accumulate_across_calls():
     np.testing.assert_array_equal(x.grad, 3 * 2 * x.data)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_scalar_leaves_accumulate_and_every_gradient_is_an_array(dtype):
+    # NumPy returns scalars, not 0-d arrays, from operations on 0-d arrays; a gradient
+    # kept as a scalar would not accumulate in place.
+    x, w = Tensor(np.array(2.0, dtype=dtype)), Tensor(np.array(3.0, dtype=dtype))
+    for _ in range(2):
+        (x * 1.5).backward()
+        (x * w).backward()
+    h = x * w
+    (h * h * 2).backward()
+    for t, want in ((x, 2 * (1.5 + 3.0) + 4 * 6.0 * 3.0), (w, 2 * 2.0 + 4 * 6.0 * 2.0), (h, 24.0)):
+        assert type(t.grad) is np.ndarray and t.grad.dtype == dtype
+        assert t.grad == want
+    x.grad = np.array(1.0)  # assigned: never written to, but still added to
+    (x * w).backward()
+    (x * w).backward()
+    assert type(x.grad) is np.ndarray and x.grad == 1.0 + 2 * 3.0
+
+
 def test_assigning_zeros_resets_accumulation_as_in_the_original_loop():
     x = Tensor([1.0, -2.0])
     (x * x).sum().backward()

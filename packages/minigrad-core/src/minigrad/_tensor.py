@@ -349,19 +349,24 @@ def _receive(parent: Tensor, pg: Array, g: Array) -> None:
         pg = pg.astype(pdata.dtype)
     pgrad = parent._grad
     if parent._rule is not None:  # an intermediate: the sum of this pass's contributions
-        parent._grad = pg if pgrad is None else pgrad + pg
+        if pgrad is not None:
+            pg = pgrad + pg
+        # (NumPy gives a scalar, not an array, for a 0-d result)
+        parent._grad = pg if pg.__class__ is _ndarray else _asarray(pg)
     elif pgrad is None:
         # A leaf gets an array of its own: not the gradient of another tensor passed
         # through (by `+`, say) nor a view of one (from `reshape`), so that changing it
         # in place changes nothing else and later contributions can be added in place.
-        if pg is g or pg.base is not None:
+        if pg.__class__ is not _ndarray:
+            pg = _asarray(pg)
+        elif pg is g or pg.base is not None:
             pg = pg.copy()
         parent._grad = pg
         parent._owned = True
     elif parent._owned:
         pgrad += pg  # an array this engine allocated for this leaf
     else:  # an array the user assigned: never written to
-        parent._grad = pgrad + pg
+        parent._grad = _asarray(pgrad + pg)
         parent._owned = True
 
 
