@@ -779,6 +779,7 @@ class Tensor:
         receive = _receive
         next_node = order.pop
         reuse = None if retain_graph else _reuse_check
+        reuse_min_size = _REUSE_MIN_SIZE
         while order:
             node = next_node()
             g = node._grad
@@ -786,7 +787,7 @@ class Tensor:
             if g is not None:
                 node_rule: Rule = node._rule  # type: ignore[assignment]
                 saved = node._saved
-                if reuse is not None and g.size >= _REUSE_MIN_SIZE:
+                if reuse is not None and g.size >= reuse_min_size:
                     unseen, overwritable = reuse(node, g)
                     if unseen:
                         # Nobody can read this node any more: drop its output now rather
@@ -798,20 +799,35 @@ class Tensor:
                             saved = [saved]  # the rule empties it once it has what it needs
                 grads = node_rule(g, saved, prev)
                 saved = None
-                # (unrolled for one and two inputs: a loop costs more than the work)
-                if len(prev) == 1:
-                    if grads[0] is not None:
-                        receive(prev[0], grads[0], g)
-                elif len(prev) == 2:
-                    if grads[0] is not None:
-                        receive(prev[0], grads[0], g)
+                # Hand each gradient to its parent. The usual case, the first
+                # contribution to an intermediate, of its shape and dtype (and an array,
+                # not a NumPy scalar), needs none of _receive's work: it is done here.
+                pg = grads[0]
+                if pg is not None:
+                    parent = prev[0]
+                    pdata = parent.data
+                    if (
+                        parent._grad is None
+                        and parent._rule is not None
+                        and pg.__class__ is _ndarray
+                        and pg.shape == pdata.shape
+                        and pg.dtype is pdata.dtype
+                    ):
+                        parent._grad = pg
+                    else:
+                        receive(parent, pg, g)
+                    del parent, pdata
+                # (unrolled for two inputs: a loop costs more than the work)
+                if len(prev) == 2:
                     if grads[1] is not None:
                         receive(prev[1], grads[1], g)
-                else:
-                    for parent, pg in zip(prev, grads):  # noqa: B905 - faster without strict
+                elif len(prev) > 2:
+                    for i in range(1, len(prev)):
+                        pg = grads[i]
                         if pg is not None:
-                            receive(parent, pg, g)
+                            receive(prev[i], pg, g)
                 grads = ()  # drop the references, which _reuse_check counts
+                pg = None
             if not retain_graph:
                 # Release the node as soon as it is done: its saved arrays (and, when
                 # nobody else holds them, its parents) are freed during the pass.
