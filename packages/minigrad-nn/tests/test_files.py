@@ -384,6 +384,20 @@ def test_save_replaces_and_keeps_permissions(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["m.npz"]
 
 
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permission bits")
+def test_new_file_mode_follows_umask_without_changing_it(tmp_path, monkeypatch):
+    umask = os.umask(0o022)
+    os.umask(umask)
+
+    def no_umask(mask):
+        raise AssertionError("save changed the process umask")
+
+    # Saving must not touch the umask: another thread may be creating files meanwhile.
+    monkeypatch.setattr(os, "umask", no_umask)
+    path = Layer(2, 2, seed=0).save(tmp_path / "fresh")
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
 _SAVER = """
 import sys
 from minigrad.nn import MLP

@@ -33,10 +33,6 @@ def _class_key(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _lookup_class(key: str) -> type[Module] | None:
-    return _REGISTRY.get(key)
-
-
 class Module:
     """Base class of everything with trainable parameters.
 
@@ -103,9 +99,7 @@ class Module:
         >>> [name for name, _ in MLP(2, [3, 1], seed=0).named_parameters()]
         ['layers.0.W', 'layers.0.b', 'layers.1.W', 'layers.1.b']
         """
-        found: list[tuple[str, Tensor]] = []
-        _collect(self, "", found, set())
-        return found
+        return [(name, obj) for name, obj in _walk(self) if isinstance(obj, Tensor)]
 
     def parameters(self) -> list[Tensor]:
         """Return every parameter tensor, in the order of `named_parameters`.
@@ -298,28 +292,41 @@ class Module:
         return f"{type(self).__name__}({args})"
 
 
-def _collect(obj: object, prefix: str, found: list[tuple[str, Tensor]], seen: set[int]) -> None:
-    """Append every tensor reachable from ``obj`` to ``found``, depth first."""
-    if isinstance(obj, Tensor):
-        if id(obj) not in seen:
-            seen.add(id(obj))
-            found.append((prefix[:-1], obj))
-        return
-    items: Iterator[tuple[object, object]]
-    if isinstance(obj, Module):
-        items = iter(vars(obj).items())
-    elif isinstance(obj, (list, tuple)):
-        items = enumerate(obj)
-    elif isinstance(obj, dict):
-        items = iter(obj.items())
-    else:
-        return
-    if id(obj) in seen:  # a module or container reachable twice (or a cycle)
-        return
-    seen.add(id(obj))
-    for key, value in items:
-        if isinstance(value, (Tensor, Module, list, tuple, dict)):
-            _collect(value, f"{prefix}{key}.", found, seen)
+def _walk(root: Module) -> list[tuple[str, object]]:
+    """List every tensor and module reachable from ``root``, with its dotted name.
+
+    Depth first, in attribute order: module attributes as assigned, lists and tuples by
+    index, dicts by key. Each object (tensor, module or container) is visited once, under
+    its first name, so shared objects and cycles are listed once. ``root`` is listed
+    first, under the name ``""``.
+    """
+    found: list[tuple[str, object]] = []
+    seen: set[int] = set()
+
+    def visit(obj: object, name: str) -> None:
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        items: Iterator[tuple[object, object]]
+        if isinstance(obj, Tensor):
+            found.append((name, obj))
+            return
+        if isinstance(obj, Module):
+            found.append((name, obj))
+            items = iter(vars(obj).items())
+        elif isinstance(obj, (list, tuple)):
+            items = enumerate(obj)
+        elif isinstance(obj, dict):
+            items = iter(obj.items())
+        else:
+            return
+        prefix = f"{name}." if name else ""
+        for key, value in items:
+            if isinstance(value, (Tensor, Module, list, tuple, dict)):
+                visit(value, f"{prefix}{key}")
+
+    visit(root, "")
+    return found
 
 
 # Applied by `Tensor.linear`, which fuses `x @ W + b` and the activation into one op.
@@ -575,27 +582,7 @@ class MLP(Module):
 
 def _activations(module: Module) -> list[str]:
     """List the activation of every `Layer` inside ``module``, in parameter order."""
-    names: list[str] = []
-    seen: set[int] = set()
-
-    def visit(obj: object) -> None:
-        if id(obj) in seen:
-            return
-        seen.add(id(obj))
-        if isinstance(obj, Layer):
-            names.append(obj.activation)
-        elif isinstance(obj, Module):
-            for value in vars(obj).values():
-                visit(value)
-        elif isinstance(obj, (list, tuple)):
-            for value in obj:
-                visit(value)
-        elif isinstance(obj, dict):
-            for value in obj.values():
-                visit(value)
-
-    visit(module)
-    return names
+    return [obj.activation for _, obj in _walk(module) if isinstance(obj, Layer)]
 
 
 def _needs_config(cls: type[Module]) -> list[str]:

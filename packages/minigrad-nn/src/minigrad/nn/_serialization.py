@@ -31,7 +31,14 @@ from typing import Any, BinaryIO, TypeVar, cast
 import numpy as np
 
 from minigrad.nn.__about__ import __version__
-from minigrad.nn._module import Module, _activations, _class_key, _lookup_class, _needs_config
+from minigrad.nn._module import (
+    _FLOAT_DTYPES,
+    _REGISTRY,
+    Module,
+    _activations,
+    _class_key,
+    _needs_config,
+)
 from minigrad.nn._optim import Optimizer
 
 __all__ = ["ModelFileError", "load_checkpoint", "save_checkpoint"]
@@ -43,7 +50,6 @@ _HEADER = "header"
 _PARAMS = "params/"
 _OPTIMIZER = "optimizer/"
 _MAX_HEADER_BYTES = 16 * 2**20
-_FLOAT_DTYPES = ("float32", "float64")
 _M = TypeVar("_M", bound=Module)
 
 
@@ -219,7 +225,7 @@ def save_checkpoint(
 
 def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
     """Write ``arrays`` to ``path`` through a temporary file and ``os.replace``."""
-    directory = path.parent if str(path.parent) else Path(".")
+    directory = path.parent
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -242,14 +248,23 @@ def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
             os.close(dir_fd)
 
 
+def _read_umask() -> int:
+    # The only portable way to read the umask is to set it; done once, at import, so
+    # that saving never changes process-wide state while other threads may create files.
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return umask
+
+
+_UMASK = _read_umask()
+
+
 def _file_mode(path: Path) -> int:
     """Permissions for the new file: the old file's, else what ``open()`` would give."""
     try:
         return os.stat(path).st_mode & 0o777
     except OSError:
-        umask = os.umask(0o022)
-        os.umask(umask)
-        return 0o666 & ~umask
+        return 0o666 & ~_UMASK
 
 
 # --------------------------------------------------------------------------- reading
@@ -439,10 +454,11 @@ class _File:
                 f"the arrays do not fit a {type(model).__name__} built from the file's "
                 f"configuration ({', '.join(parts)})"
             )
-        if _activations(model) != self.header["activations"]:
+        activations = _activations(model)
+        if activations != self.header["activations"]:
             raise self.error(
                 f"the header lists activations {self.header['activations']}, but the "
-                f"configuration builds {_activations(model)}"
+                f"configuration builds {activations}"
             )
 
 
@@ -465,7 +481,7 @@ def _peek_npy(member: Any, file: _File, key: str) -> tuple[tuple[int, ...], np.d
 
 def _build(file: _File, cls: type[_M]) -> _M:
     key = file.header["class"]
-    found = _lookup_class(key)
+    found = _REGISTRY.get(key)
     if found is None:
         raise file.error(
             f"the file holds a {key}, a class that has not been imported; import the "
