@@ -62,8 +62,6 @@ _new = object.__new__
 _add_reduce: Any = np.add.reduce
 _max_reduce: Any = np.maximum.reduce
 _FLOAT64 = np.dtype(np.float64)
-# Whether NumPy gives a Python scalar the dtype of the array it meets (NEP 50, NumPy 2).
-_WEAK_SCALARS = int(np.__version__.split(".")[0]) >= 2
 
 
 # --------------------------------------------------------------------------------------
@@ -211,30 +209,18 @@ def _recording(*tensors: Tensor) -> bool:
     return (not _paused or bool(_mode.enabled)) and any(t.requires_grad for t in tensors)
 
 
-def _operand(value: Any, dtype: np.dtype[Any]) -> Array | float | None:
-    """Turn a non-tensor operand of ``+ - * /`` into what the operator computes with.
-
-    A Python float or int stays a Python number where NumPy computes in the tensor's
-    dtype with it anyway, which is several times cheaper than making an array: always
-    under NumPy 2 (a Python scalar takes the array's dtype, NEP 50), and for float64
-    tensors under NumPy 1.x (which may promote a float32 tensor to float64 for a Python
-    scalar: when the tensor is 0-d, or the value is beyond float32's range). Anything
-    else goes through `_array_operand`. Returns ``None`` for values that are not
-    numbers, so the operator can return ``NotImplemented``.
-    """
-    cls = value.__class__
-    if (cls is float or cls is int) and (_WEAK_SCALARS or dtype is _FLOAT64):
-        return value if cls is float else float(value)
-    return _array_operand(value, dtype)
-
-
-def _array_operand(value: Any, dtype: np.dtype[Any]) -> Array | None:
+def _operand(value: Any, dtype: np.dtype[Any]) -> Array | None:
     """Turn a non-tensor operand (scalar, array, list) into an array of ``dtype``.
 
     Converting to the tensor's dtype keeps a float32 graph float32 under every NumPy
-    version (NumPy 1.x and 2.x promote scalars differently). Returns ``None`` for
-    values that are not numbers, so the operator can return ``NotImplemented``.
+    version (NumPy 1.x and 2.x promote scalars differently), and a 0-d array is also
+    what NumPy computes with fastest, in the forward pass and again in the rule.
+    Returns ``None`` for values that are not numbers, so the operator can return
+    ``NotImplemented``.
     """
+    cls = value.__class__
+    if cls is float or cls is int:  # the usual case, checked first: isinstance costs more
+        return _asarray(value, dtype=dtype)
     if isinstance(value, (float, int, np.generic, np.ndarray, list, tuple)):
         if isinstance(value, (complex, np.complexfloating)):
             return None
@@ -272,11 +258,11 @@ def _shape_error(op: str, *shapes: tuple[int, ...], detail: str = "") -> ValueEr
     return ValueError(message)
 
 
-def _broadcast_error(op: str, a: Array | float, b: Array | float) -> ValueError:
+def _broadcast_error(op: str, a: Array, b: Array) -> ValueError:
     return _shape_error(
         op,
-        np.shape(a),
-        np.shape(b),
+        a.shape,
+        b.shape,
         detail="they cannot be broadcast together: each axis, aligned from the right, "
         "must be equal or 1; reshape one operand",
     )
@@ -1002,7 +988,7 @@ class Tensor:
         )
 
     @staticmethod
-    def _scale_backward(g: Array, c: Array | float, prev: tuple[Tensor, ...]) -> Grads:
+    def _scale_backward(g: Array, c: Array, prev: tuple[Tensor, ...]) -> Grads:
         return (g * c,)
 
     def __truediv__(self, other: Operand) -> Tensor:
@@ -1036,7 +1022,7 @@ class Tensor:
         )
 
     @staticmethod
-    def _div_const_backward(g: Array, c: Array | float, prev: tuple[Tensor, ...]) -> Grads:
+    def _div_const_backward(g: Array, c: Array, prev: tuple[Tensor, ...]) -> Grads:
         return (g / c,)
 
     def __rtruediv__(self, other: Operand) -> Tensor:
@@ -1069,7 +1055,7 @@ class Tensor:
             if (self.requires_grad or other.requires_grad) and (not _paused or _mode.enabled):
                 return _node(out, (self, other), Tensor._pow_backward, (a, b, out))
             return _const(out)
-        c = _array_operand(other, a.dtype)
+        c = _operand(other, a.dtype)
         if c is None:
             return NotImplemented
         try:
@@ -1105,7 +1091,7 @@ class Tensor:
 
     def __rpow__(self, other: Operand) -> Tensor:
         a = self.data
-        c = _array_operand(other, a.dtype)
+        c = _operand(other, a.dtype)
         if c is None:
             return NotImplemented
         try:
@@ -1134,7 +1120,7 @@ class Tensor:
             if (self.requires_grad or other.requires_grad) and (not _paused or _mode.enabled):
                 return _node(out, (self, other), Tensor._matmul_backward, (a, b))
             return _const(out)
-        c = _array_operand(other, a.dtype)
+        c = _operand(other, a.dtype)
         if c is None:
             return NotImplemented
         try:
@@ -1147,7 +1133,7 @@ class Tensor:
 
     def __rmatmul__(self, other: Operand) -> Tensor:
         b = self.data
-        c = _array_operand(other, b.dtype)
+        c = _operand(other, b.dtype)
         if c is None:
             return NotImplemented
         try:
