@@ -41,9 +41,30 @@ __all__ = [
     "ModelFileError",
     "Module",
     "Optimizer",
+    "__version__",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "load_checkpoint",
     "mse_loss",
     "save_checkpoint",
 ]
+
+# Public names show their public home (`minigrad.nn.ModelFileError` in tracebacks, reprs
+# and docs), not the private module that defines them. Model files name classes the
+# same way, so files written before and after this stay loadable.
+for _public in (
+    MLP,
+    SGD,
+    Adam,
+    Layer,
+    ModelFileError,
+    Module,
+    Optimizer,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    load_checkpoint,
+    mse_loss,
+    save_checkpoint,
+):
+    _public.__module__ = __name__
+del _public
