@@ -58,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer steps (for tests)")
     parser.add_argument("--plot", type=Path, metavar="PNG", help="write the decision boundary")
     args = parser.parse_args(argv)
+    if args.steps is not None and args.steps < 1:
+        parser.error(f"argument --steps: must be at least 1, got {args.steps}")
+    if args.seed < 0:
+        parser.error(f"argument --seed: must be at least 0, got {args.seed}")
     steps = args.steps if args.steps is not None else (150 if args.quick else 300)
 
     X, y = make_moons(n_samples=40, noise=0.1, random_state=args.seed)

@@ -61,6 +61,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="fewer steps (for tests)")
     parser.add_argument("--out-dir", type=Path, help="where to write (default: a temp folder)")
     args = parser.parse_args(argv)
+    if args.steps is not None and args.steps < 1:
+        parser.error(f"argument --steps: must be at least 1, got {args.steps}")
+    if args.seed < 0:
+        parser.error(f"argument --seed: must be at least 0, got {args.seed}")
+    if args.out_dir is not None and args.out_dir.exists() and not args.out_dir.is_dir():
+        parser.error(f"argument --out-dir: {args.out_dir} is not a folder")
     steps = args.steps if args.steps is not None else (100 if args.quick else 200)
     out_dir = args.out_dir or Path(tempfile.mkdtemp(prefix="minigrad-"))
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -25,6 +25,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
     parser.add_argument("--quick", action="store_true", help="fewer steps (for tests)")
     args = parser.parse_args(argv)
+    if args.steps is not None and args.steps < 1:
+        parser.error(f"argument --steps: must be at least 1, got {args.steps}")
+    if args.seed < 0:
+        parser.error(f"argument --seed: must be at least 0, got {args.seed}")
     steps = args.steps if args.steps is not None else (200 if args.quick else 500)
 
     X = Tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]], requires_grad=False)
