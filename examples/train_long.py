@@ -8,9 +8,16 @@ the newest checkpoint to exactly the same final parameters as an uninterrupted r
 Ctrl-C saves a checkpoint at the end of the current step and exits; ``--resume`` then
 picks up from there. ``--plot out.png`` draws the decision boundary and the loss curve.
 
+A run never deletes checkpoints it was not told to: when ``--checkpoint-dir`` already
+holds ``step-*.npz`` files, it continues them with ``--resume`` or replaces them with
+``--overwrite``, and without either it refuses to start. ``--resume`` refuses a
+checkpoint written with other options (seed, samples, batch size, learning rate or
+total steps), since the run would no longer be the one that was started.
+
 Target: at least 90% accuracy on held-out points. The exit status is 0 when it is
-reached, 1 when it is not, and 130 when training was stopped early (Ctrl-C or
-``--stop-after``) with a checkpoint saved.
+reached, 1 when it is not, 2 when the options or the checkpoints do not allow the run
+(a one-line message says why and nothing is trained), and 130 when training was stopped
+early (Ctrl-C or ``--stop-after``) with a checkpoint saved.
 
     python examples/train_long.py --plot docs/train_long.png
     python examples/train_long.py --quick                  # a few seconds
@@ -44,14 +51,26 @@ from minigrad.nn import MLP, Adam, cross_entropy, load_checkpoint, save_checkpoi
 TARGET_ACCURACY = 0.90
 N_CLASSES = 5
 CHECKPOINT_NAME = re.compile(r"^step-(\d+)\.npz$")
+EXIT_REFUSED = 2  # as argparse's for bad options: nothing was trained
 EXIT_INTERRUPTED = 130  # the shell's status for a program stopped by Ctrl-C (SIGINT)
+PROG = Path(__file__).name
+# The options that define a run: a checkpoint written with other values is refused.
+RUN_OPTIONS = {
+    "seed": "--seed",
+    "samples": "--samples",
+    "batch_size": "--batch-size",
+    "lr": "--lr",
+    "steps": "--steps",
+}
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
+        prog=PROG,
         description="Train an MLP on 5-class spirals with checkpoints, resume and plots.",
-        epilog="Exit status: 0 target reached, 1 target missed, 130 stopped early "
-        "(Ctrl-C or --stop-after) after saving a checkpoint.",
+        epilog="Exit status: 0 target reached, 1 target missed, 2 refused (bad options, or "
+        "checkpoints that would be lost or do not fit), 130 stopped early (Ctrl-C or "
+        "--stop-after) after saving a checkpoint.",
     )
     parser.add_argument("--steps", type=int, help="total training steps (default 5000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of data, model, batches")
@@ -73,11 +92,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--keep", type=int, default=3, help="how many recent checkpoints to keep (default 3)"
     )
-    parser.add_argument(
+    start = parser.add_mutually_exclusive_group()
+    start.add_argument(
         "--resume",
         action="store_true",
-        help="continue from the newest checkpoint in --checkpoint-dir "
-        "(without it, old step-*.npz files there are replaced)",
+        help="continue from the newest checkpoint in --checkpoint-dir, "
+        "written with the same --seed, --samples, --batch-size, --lr and --steps",
+    )
+    start.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="delete the step-*.npz files already in --checkpoint-dir and start over "
+        "(without --resume or --overwrite, a run refuses to start when there are any)",
     )
     parser.add_argument(
         "--stop-after",
@@ -92,12 +118,74 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.steps = defaults[0] if args.steps is None else args.steps
     args.samples = defaults[1] if args.samples is None else args.samples
     args.checkpoint_every = defaults[2] if args.checkpoint_every is None else args.checkpoint_every
-    for name in ("steps", "samples", "batch_size", "checkpoint_every", "keep"):
-        if getattr(args, name) < 1:
-            parser.error(f"--{name.replace('_', '-')} must be at least 1")
-    if args.stop_after is not None and args.stop_after < 1:
-        parser.error("--stop-after must be at least 1")
+    minimums = {
+        "steps": (1, ""),
+        "samples": (N_CLASSES, f" (one point for each of the {N_CLASSES} classes)"),
+        "batch_size": (1, ""),
+        "checkpoint_every": (1, ""),
+        "keep": (1, ""),
+        "seed": (0, ""),
+    }
+    if args.stop_after is not None:
+        minimums["stop_after"] = (1, "")
+    for name, (minimum, why) in minimums.items():
+        value = getattr(args, name)
+        if value < minimum:
+            option = "--" + name.replace("_", "-")
+            parser.error(f"argument {option}: must be at least {minimum}{why}, got {value}")
+    if not (math.isfinite(args.lr) and args.lr > 0):
+        parser.error(f"argument --lr: must be a positive number, got {args.lr}")
+    if args.checkpoint_dir.exists() and not args.checkpoint_dir.is_dir():
+        parser.error(f"argument --checkpoint-dir: {args.checkpoint_dir} is not a folder")
+    if args.plot is not None and args.plot.is_dir():
+        parser.error(f"argument --plot: {args.plot} is a folder; give a file name such as out.png")
     return args
+
+
+class RefusedError(Exception):
+    """The options or the checkpoint folder do not allow the run; the message says why."""
+
+
+def refuse(message: str) -> int:
+    """Print why the run cannot go ahead, on one line; return the exit status to use."""
+    print(f"{PROG}: error: {' '.join(message.splitlines())}", file=sys.stderr)
+    return EXIT_REFUSED
+
+
+def resume(
+    path: Path, model: MLP, optimizer: Adam, settings: dict[str, Any]
+) -> tuple[int, list[float]]:
+    """Load the checkpoint at `path` into the model and optimizer; return (step, losses).
+
+    Raises `RefusedError` when the file cannot be read, is damaged, or belongs to a run
+    with other options.
+    """
+    start_over = "or start over with --overwrite"
+    try:
+        info = load_checkpoint(path, model, optimizer)
+    except (OSError, ValueError) as exc:  # ModelFileError is a ValueError naming the file
+        problem = f"{path}: {exc.strerror}" if isinstance(exc, OSError) else str(exc)
+        raise RefusedError(
+            f"cannot resume from {problem}; delete that file to resume from an older one, "
+            f"{start_over}"
+        ) from None
+    saved = info.get("settings")
+    if not isinstance(saved, dict):
+        raise RefusedError(f"{path} holds no settings of a {PROG} run; {start_over}")
+    differ = [
+        f"{option} {saved.get(name, 'unknown')} (this run: {settings[name]})"
+        for name, option in RUN_OPTIONS.items()
+        if saved.get(name) != settings[name]
+    ]
+    if differ:
+        raise RefusedError(
+            f"{path} was written with {', '.join(differ)}; "
+            f"resume with the options it was started with, {start_over}"
+        )
+    step, losses = info.get("step"), info.get("losses")
+    if not (isinstance(step, int) and isinstance(losses, list) and len(losses) == step):
+        raise RefusedError(f"{path} holds no valid step and loss history; {start_over}")
+    return step, losses
 
 
 def learning_rate(step: int, total: int, peak: float) -> float:
@@ -200,13 +288,7 @@ def plot(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # Everything that defines the run; a checkpoint from another run is refused.
-    settings = {
-        "seed": args.seed,
-        "samples": args.samples,
-        "batch_size": args.batch_size,
-        "lr": args.lr,
-    }
+    settings = {name: getattr(args, name) for name in RUN_OPTIONS}
     X, y = make_spirals(args.samples, N_CLASSES, noise=0.03, rotations=1.5, random_state=args.seed)
     X_test, y_test = make_spirals(
         1000,
@@ -218,26 +300,30 @@ def main(argv: list[str] | None = None) -> int:
     model = MLP(2, [64, 64, N_CLASSES], seed=args.seed)
     optimizer = Adam(model.parameters(), lr=args.lr)
     folder = args.checkpoint_dir
-    step, losses = 0, []
+    step, losses = 0, list[float]()
 
+    existing = checkpoints(folder)
     if args.resume:
-        existing = checkpoints(folder)
         if not existing:
-            print(f"no checkpoint step-*.npz in {folder}; run without --resume first")
-            return 1
-        info = load_checkpoint(existing[-1][1], model, optimizer)
-        if info.get("settings") != settings:
-            print(
-                f"{existing[-1][1]} was written with {info.get('settings')}, "
-                f"this run has {settings}: use the same options, or start without --resume"
-            )
-            return 1
-        step, losses = info["step"], info["losses"]
+            return refuse(f"no checkpoint step-*.npz in {folder} to resume; run without --resume")
+        try:
+            step, losses = resume(existing[-1][1], model, optimizer, settings)
+        except RefusedError as exc:
+            return refuse(str(exc))
         print(f"resumed from {existing[-1][1]} at step {step}")
+    elif existing and not args.overwrite:
+        return refuse(
+            f"the checkpoint folder {folder} already holds step-*.npz files (newest "
+            f"{existing[-1][1].name}); continue that run with --resume, or delete them and "
+            "start over with --overwrite"
+        )
     else:
-        for _, old in checkpoints(folder):
+        for _, old in existing:
             old.unlink()
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return refuse(f"cannot create the checkpoint folder {folder}: {exc.strerror}")
 
     def save() -> Path:
         name = folder / f"step-{step:06d}"

@@ -26,6 +26,7 @@ SCRIPTS = [
     "train_long.py",
 ]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+EXIT_REFUSED = 2
 EXIT_INTERRUPTED = 130
 TIMEOUT = 600  # a hung example must fail the run, not stall it
 
@@ -48,6 +49,28 @@ def succeeded(result: subprocess.CompletedProcess[str]) -> str:
     assert "Warning" not in result.stderr, result.stderr
     assert "Traceback" not in result.stderr, result.stderr
     return result.stdout
+
+
+def rejected_option(result: subprocess.CompletedProcess[str], script: str) -> str:
+    """Assert argparse's refusal: status 2, usage and one error line; return that line."""
+    assert result.returncode == EXIT_REFUSED, f"{result.stdout}\n{result.stderr}"
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"usage: {script} "), result.stderr
+    assert lines[-1].startswith(f"{script}: error: argument "), result.stderr
+    return lines[-1]
+
+
+def refused(result: subprocess.CompletedProcess[str]) -> str:
+    """Assert that train_long.py refused to run: status 2, one line on stderr; return it."""
+    assert result.returncode == EXIT_REFUSED, f"{result.stdout}\n{result.stderr}"
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.stdout == "", "it printed as if it trained"
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("train_long.py: error: "), lines[0]
+    return lines[0]
 
 
 def assert_png(path: Path) -> None:
@@ -97,6 +120,41 @@ def test_missing_the_target_exits_non_zero(script: str, args: list[str], tmp_pat
     result = run(script, *args, cwd=tmp_path)
     assert result.returncode == 1, f"{result.stdout}\n{result.stderr}"
     assert "Traceback" not in result.stderr
+
+
+BAD_OPTIONS = [
+    *[
+        (script, ["--steps", "0"], "argument --steps: must be at least 1, got 0")
+        for script in SCRIPTS
+    ],
+    *[
+        (script, ["--seed", "-1"], "argument --seed: must be at least 0, got -1")
+        for script in SCRIPTS
+    ],
+    ("train_long.py", ["--samples", "3"], "argument --samples: must be at least 5"),
+    ("train_long.py", ["--stop-after", "0"], "argument --stop-after: must be at least 1"),
+    ("train_long.py", ["--lr", "-1"], "argument --lr: must be a positive number, got -1.0"),
+    ("train_long.py", ["--lr", "0"], "argument --lr: must be a positive number, got 0.0"),
+    ("train_long.py", ["--lr", "nan"], "argument --lr: must be a positive number, got nan"),
+    ("train_long.py", ["--resume", "--overwrite"], "argument --overwrite: not allowed with"),
+    ("train_long.py", ["--checkpoint-dir", "a-file"], "argument --checkpoint-dir: a-file is not"),
+    ("train_long.py", ["--plot", "."], "argument --plot: . is a folder"),
+    ("train_with_save.py", ["--out-dir", "a-file"], "argument --out-dir: a-file is not a folder"),
+]
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "message"),
+    BAD_OPTIONS,
+    ids=[f"{script} {' '.join(args)}" for script, args, _ in BAD_OPTIONS],
+)
+def test_a_bad_option_is_refused_in_one_line_before_any_work(
+    script: str, args: list[str], message: str, tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    line = rejected_option(run(script, *args, "--quick", cwd=tmp_path), script)
+    assert line.startswith(f"{script}: error: {message}"), line
+    assert [p.name for p in tmp_path.iterdir()] == ["a-file"]  # nothing written
 
 
 def test_xor_learns_all_four_points(tmp_path: Path) -> None:
@@ -171,11 +229,9 @@ def test_stop_and_resume_give_bit_identical_parameters(
 def test_ctrl_c_saves_a_checkpoint_and_resume_matches_an_uninterrupted_run(
     tmp_path: Path,
 ) -> None:
-    args = ["--quick", "--steps", "3000", "--checkpoint-every", "100", "--no-progress"]
-    reference = tmp_path / "reference"
-    reference.mkdir()
-    succeeded(run("train_long.py", *args, cwd=reference))
-
+    # So many steps that the run cannot end before the signal, however late it comes:
+    # the comparison below stops both runs with --stop-after instead.
+    args = ["--quick", "--steps", "1000000", "--checkpoint-every", "100", "--no-progress"]
     interrupted = tmp_path / "interrupted"
     interrupted.mkdir()
     process = subprocess.Popen(
@@ -185,51 +241,105 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_matches_an_uninterrupted_run(
         stderr=subprocess.PIPE,
         text=True,
     )
-    # Wait for the first checkpoint: training has started and Ctrl-C is being handled.
-    deadline = time.monotonic() + TIMEOUT
-    while not (interrupted / "checkpoints" / "step-000100.npz").exists():
-        assert process.poll() is None, "train_long.py ended before its first checkpoint"
-        assert time.monotonic() < deadline, "no checkpoint appeared"
-        time.sleep(0.01)
-    process.send_signal(signal.SIGINT)
-    stdout, stderr = process.communicate(timeout=TIMEOUT)
+    # A checkpoint is written only inside the training loop, where Ctrl-C is handled, and
+    # one stays in the folder from then on (--keep deletes old ones only after a new one).
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not any((interrupted / "checkpoints").glob("step-*.npz")):
+            assert process.poll() is None, "train_long.py ended before its first checkpoint"
+            assert time.monotonic() < deadline, "no checkpoint appeared"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=120)  # one step and a save
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
     assert process.returncode == EXIT_INTERRUPTED, stdout + stderr
+    assert "Traceback" not in stderr, stderr
     match = re.search(r"stopped at step (\d+); checkpoint saved to (\S+)", stdout)
     assert match is not None, stdout
     step = int(match.group(1))
-    assert 100 <= step < 3000
+    assert step >= 100
     assert (interrupted / match.group(2)).is_file()
 
-    out = succeeded(run("train_long.py", *args, "--resume", cwd=interrupted))
-    assert f"at step {step}" in out
-    assert_same_files(
-        reference / "checkpoints" / "step-003000.npz",
-        interrupted / "checkpoints" / "step-003000.npz",
-    )
+    resumed = run("train_long.py", *args, "--resume", "--stop-after", "200", cwd=interrupted)
+    assert resumed.returncode == EXIT_INTERRUPTED, resumed.stdout + resumed.stderr
+    assert f"at step {step}\n" in resumed.stdout
+    assert f"stopped at step {step + 200};" in resumed.stdout
+
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    straight = run("train_long.py", *args, "--stop-after", str(step + 200), cwd=reference)
+    assert straight.returncode == EXIT_INTERRUPTED, straight.stdout + straight.stderr
+    name = f"step-{step + 200:06d}.npz"
+    assert_same_files(reference / "checkpoints" / name, interrupted / "checkpoints" / name)
 
 
-def test_resume_refuses_a_checkpoint_of_another_run(
-    uninterrupted: tuple[Path, str], tmp_path: Path
+def copy_checkpoint(uninterrupted: tuple[Path, str], folder: Path) -> Path:
+    """Copy the last checkpoint of the uninterrupted quick run into `folder`/checkpoints."""
+    target = folder / "checkpoints" / "step-001500.npz"
+    target.parent.mkdir()
+    target.write_bytes((uninterrupted[0] / "checkpoints" / target.name).read_bytes())
+    return target
+
+
+@pytest.mark.parametrize(
+    ("options", "differ"),
+    [
+        (["--seed", "1"], "--seed 0 (this run: 1)"),
+        (["--steps", "3000"], "--steps 1500 (this run: 3000)"),
+        (["--lr", "0.02", "--samples", "900"], "--samples 1000 (this run: 900), --lr 0.01"),
+    ],
+)
+def test_resume_refuses_a_checkpoint_written_with_other_options(
+    uninterrupted: tuple[Path, str], tmp_path: Path, options: list[str], differ: str
 ) -> None:
-    source = uninterrupted[0] / "checkpoints" / "step-001500.npz"
-    (tmp_path / "checkpoints").mkdir()
-    (tmp_path / "checkpoints" / "step-001500.npz").write_bytes(source.read_bytes())
-    result = run("train_long.py", "--quick", "--seed", "1", "--resume", cwd=tmp_path)
-    assert result.returncode == 1
-    assert "use the same options" in result.stdout
+    checkpoint = copy_checkpoint(uninterrupted, tmp_path)
+    before = checkpoint.read_bytes()
+    line = refused(run("train_long.py", "--quick", *options, "--resume", cwd=tmp_path))
+    assert f"checkpoints/step-001500.npz was written with {differ}" in line
+    assert "--overwrite" in line
+    assert checkpoint.read_bytes() == before
+
+
+@pytest.mark.parametrize("damage", ["truncated", "not an archive"])
+def test_resume_refuses_a_damaged_checkpoint(
+    uninterrupted: tuple[Path, str], tmp_path: Path, damage: str
+) -> None:
+    checkpoint = copy_checkpoint(uninterrupted, tmp_path)
+    data = checkpoint.read_bytes()
+    checkpoint.write_bytes(data[: len(data) // 2] if damage == "truncated" else b"left over")
+    line = refused(run("train_long.py", "--quick", "--resume", cwd=tmp_path))
+    assert "cannot resume from checkpoints/step-001500.npz: " in line
+    assert "delete that file" in line
 
 
 def test_resume_without_a_checkpoint_says_so(tmp_path: Path) -> None:
-    result = run("train_long.py", "--quick", "--resume", cwd=tmp_path)
-    assert result.returncode == 1
-    assert "no checkpoint" in result.stdout
+    line = refused(run("train_long.py", "--quick", "--resume", cwd=tmp_path))
+    assert "no checkpoint step-*.npz in checkpoints" in line
+    assert not (tmp_path / "checkpoints").exists()
 
 
-def test_a_fresh_run_replaces_old_checkpoints_and_keeps_the_newest_three(tmp_path: Path) -> None:
+def test_a_run_refuses_to_delete_the_checkpoints_of_an_earlier_run(tmp_path: Path) -> None:
+    old = tmp_path / "checkpoints" / "step-009000.npz"
+    old.parent.mkdir()
+    old.write_bytes(b"left over from another run")
+    for quick in ([], ["--quick"]):
+        line = refused(run("train_long.py", *quick, cwd=tmp_path))
+        assert "folder checkpoints already holds step-*.npz files (newest step-009000.npz)" in line
+        assert "--resume" in line
+        assert "--overwrite" in line
+    assert [p.name for p in old.parent.iterdir()] == [old.name]
+    assert old.read_bytes() == b"left over from another run"
+
+
+def test_overwrite_replaces_old_checkpoints_and_keeps_the_newest_three(tmp_path: Path) -> None:
     old = tmp_path / "checkpoints" / "step-009000.npz"
     old.parent.mkdir()
     old.write_bytes(b"left over from another run")
     args = ["--quick", "--steps", "400", "--checkpoint-every", "50", "--no-progress"]
-    run("train_long.py", *args, cwd=tmp_path)  # may miss the target in 400 steps
+    result = run("train_long.py", *args, "--overwrite", cwd=tmp_path)
+    assert result.returncode in (0, 1), result.stderr  # 400 steps may miss the target
     names = sorted(p.name for p in old.parent.iterdir())
     assert names == ["step-000300.npz", "step-000350.npz", "step-000400.npz"]
