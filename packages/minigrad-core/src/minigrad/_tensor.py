@@ -239,7 +239,9 @@ def _unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     if grad.shape == shape:
         return grad
     lead = grad.ndim - len(shape)
-    if lead:
+    if lead == 1 and grad.ndim == 2:  # a bias: the sum of a batch of rows
+        grad = _column_sums(grad)
+    elif lead:
         grad = _add_reduce(grad, axis=0 if lead == 1 else tuple(range(lead)))
     if grad.shape != shape:
         axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
@@ -247,6 +249,24 @@ def _unbroadcast(grad: Array, shape: tuple[int, ...]) -> Array:
     if grad.__class__ is not _ndarray:  # summing a 0-d result gives a NumPy scalar
         grad = _asarray(grad)
     return grad
+
+
+_ones: Array = np.ones(0)  # the last ones-vector `_column_sums` made, kept for the next call
+
+
+def _column_sums(rows: Array) -> Array:
+    """Sum the rows of a 2-D array, as ``rows.sum(axis=0)``.
+
+    Computed as the product of a ones-vector with ``rows`` (a BLAS matrix-vector
+    product), which for the batches of a training step is two to three times faster
+    than NumPy's reduction along the first axis.
+    """
+    global _ones
+    ones = _ones
+    if ones.shape[0] != rows.shape[0] or ones.dtype != rows.dtype:
+        ones = _ones = np.ones(rows.shape[0], dtype=rows.dtype)
+    sums: Array = ones @ rows
+    return sums
 
 
 def _shape_error(op: str, *shapes: tuple[int, ...], detail: str = "") -> ValueError:
@@ -1743,17 +1763,20 @@ def _activation_slope(out: Array, activation: str) -> Array:
 
 def _affine_grads(g: Array, x: Array, w: Array, prev: tuple[Tensor, ...]) -> Grads:
     """Gradients of ``x @ w (+ b)`` for the gradient ``g`` of the result."""
-    gx = g @ w.T if prev[0].requires_grad else None
+    nin, nout = w.shape
+    gx = None
+    if prev[0].requires_grad:
+        # (with one output, g @ w.T is an outer product: faster as one multiplication)
+        gx = g * w[:, 0] if nout == 1 else g @ w.T
     if g.ndim == 2:
         rows = g
         gw = x.T @ g if prev[1].requires_grad else None
     else:  # every leading axis of x is a batch axis
-        nin, nout = w.shape
         rows = g.reshape(-1, nout)
         gw = x.reshape(-1, nin).T @ rows if prev[1].requires_grad else None
     if len(prev) == 2:
         return (gx, gw)
-    return (gx, gw, _add_reduce(rows, axis=0) if prev[2].requires_grad else None)
+    return (gx, gw, _column_sums(rows) if prev[2].requires_grad else None)
 
 
 # Rules with a variant that writes the node's gradient in place, used by backward when
