@@ -171,8 +171,53 @@ def test_foreign_files_are_refused(tmp_path):
 
 
 def test_missing_file_is_file_not_found(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"no model file at .*nothing\.npz"):
+    with pytest.raises(FileNotFoundError) as info:
         MLP.load(tmp_path / "nothing")
+    tried = f"{tmp_path / 'nothing'} or {tmp_path / 'nothing.npz'}"
+    assert str(info.value) == f"no model file at {tried}"
+    with pytest.raises(FileNotFoundError) as info:
+        MLP.load(tmp_path / "nothing.npz")
+    assert str(info.value) == f"no model file at {tmp_path / 'nothing.npz'}"
+
+
+def test_load_reads_the_path_as_given_before_adding_npz(tmp_path):
+    model = Layer(2, 3, seed=0)
+    renamed = model.save(tmp_path / "weights").rename(tmp_path / "weights.bin")
+    np.testing.assert_array_equal(Layer.load(renamed).W.data, model.W.data)
+    # An existing file of another kind is read as it is, and refused for what it is.
+    notes = tmp_path / "text.txt"
+    notes.write_text("some notes")
+    with pytest.raises(ModelFileError, match=r"text\.txt: not a minigrad model file: it is not"):
+        Layer.load(notes)
+
+
+def test_load_of_a_folder(tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError) as info:
+        Layer.load(folder)
+    assert str(info.value) == f"{folder} is a folder, not a model file"
+    # A folder beside a model file of the same name plus .npz: the file is meant.
+    model = Layer(2, 3, seed=0)
+    model.save(folder)
+    assert (tmp_path / "run.npz").is_file()
+    np.testing.assert_array_equal(Layer.load(folder).W.data, model.W.data)
+
+
+def test_save_into_a_missing_folder_names_the_folder(tmp_path):
+    with pytest.raises(FileNotFoundError) as info:
+        Layer(2, 3, seed=0).save(tmp_path / "nodir" / "model")
+    message = str(info.value)
+    assert f"the folder {tmp_path / 'nodir'} does not exist" in message
+    assert ".tmp-" not in message
+    (tmp_path / "plain").write_text("a file, not a folder")
+    with pytest.raises(NotADirectoryError, match=r"plain is not a folder"):
+        Layer(2, 3, seed=0).save(tmp_path / "plain" / "model")
+    (tmp_path / "taken.npz").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"taken\.npz: it is a folder"):
+        Layer(2, 3, seed=0).save(tmp_path / "taken")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain", "taken.npz"]
+    assert list((tmp_path / "taken.npz").iterdir()) == []
 
 
 @pytest.mark.parametrize("fraction", [0.1, 0.3, 0.5, 0.7, 0.9, 0.99])

@@ -242,6 +242,12 @@ class Module:
         pathlib.Path
             The path written, with its ``.npz`` extension.
 
+        Raises
+        ------
+        FileNotFoundError, NotADirectoryError, IsADirectoryError
+            If the folder to save into does not exist or is a file, or ``path`` is a
+            folder; nothing is written then.
+
         Examples
         --------
         >>> from minigrad.nn import MLP
@@ -264,7 +270,8 @@ class Module:
         Parameters
         ----------
         path : str or pathlib.Path
-            The file; ``.npz`` is appended when missing.
+            The file: ``path`` itself when it is a file, else ``path`` with ``.npz``
+            appended (``MLP.load("model")`` reads ``model.npz``).
 
         Returns
         -------
@@ -275,6 +282,8 @@ class Module:
         ------
         ModelFileError
             If the file is not a valid minigrad model file for this class.
+        FileNotFoundError, IsADirectoryError
+            If there is no such file, or the path is a folder.
 
         Examples
         --------

@@ -17,7 +17,6 @@ neither run code nor make the reader allocate more than the header announces.
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import numbers
 import os
@@ -76,8 +75,24 @@ class ModelFileError(ValueError):
 
 
 def _npz_path(path: str | os.PathLike[str]) -> Path:
+    """Where to save: ``path``, with ``.npz`` appended when it has another ending."""
     p = Path(os.fspath(path))
-    return p if p.suffix == ".npz" else p.with_name(p.name + ".npz")
+    return p if p.suffix == ".npz" or not p.name else p.with_name(p.name + ".npz")
+
+
+def _file_to_load(path: str | os.PathLike[str]) -> Path:
+    """Which file to read: ``path`` itself if it is a file, else ``path`` + ``.npz``."""
+    given = Path(os.fspath(path))
+    if given.is_file():
+        return given
+    npz = _npz_path(given)
+    if npz != given and npz.is_file():
+        return npz
+    for candidate in (given, npz):
+        if candidate.is_dir():
+            raise IsADirectoryError(f"{candidate} is a folder, not a model file")
+    tried = str(given) if npz == given else f"{given} or {npz}"
+    raise FileNotFoundError(f"no model file at {tried}")
 
 
 def _json_value(value: Any, what: str) -> Any:
@@ -137,6 +152,8 @@ def save_checkpoint(
     TypeError
         If ``model`` is not a Module, an extra is not JSON-serializable, or the model's
         class needs constructor arguments but does not define ``get_config``.
+    FileNotFoundError, NotADirectoryError, IsADirectoryError
+        If the folder to save into does not exist or is a file, or ``path`` is a folder.
 
     Examples
     --------
@@ -226,6 +243,15 @@ def save_checkpoint(
 def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
     """Write ``arrays`` to ``path`` through a temporary file and ``os.replace``."""
     directory = path.parent
+    # Checked first, so that the error names the folder, not the temporary file.
+    if not directory.is_dir():
+        if directory.exists():
+            raise NotADirectoryError(f"cannot save to {path}: {directory} is not a folder")
+        raise FileNotFoundError(
+            f"cannot save to {path}: the folder {directory} does not exist; create it first"
+        )
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot save to {path}: it is a folder")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -274,12 +300,10 @@ class _File:
     """A validated model file: its header and lazily read arrays."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = _npz_path(path)
+        self.path = _file_to_load(path)
         self.header: dict[str, Any] = {}
         self._members: dict[str, tuple[tuple[int, ...], np.dtype[Any]]] = {}
         self._arrays: dict[str, np.ndarray] = {}
-        if not self.path.is_file():
-            raise FileNotFoundError(errno.ENOENT, f"no model file at {self.path}", str(self.path))
         # One open file for every read: a save that replaces the file meanwhile cannot
         # mix two versions.
         with open(self.path, "rb") as f:
@@ -521,7 +545,8 @@ def load_checkpoint(
     Parameters
     ----------
     path : str or os.PathLike
-        The checkpoint; ``.npz`` is appended when missing.
+        The checkpoint: ``path`` itself when it is a file, else ``path`` with ``.npz``
+        appended.
     model : Module
         Receives the weights.
     optimizer : Optimizer, optional
