@@ -1341,7 +1341,7 @@ class Tensor:
 
     @staticmethod
     def _tanh_backward(g: Array, out: Array, prev: tuple[Tensor, ...]) -> Grads:
-        return (g * (1 - out * out),)
+        return (g * (1.0 - out * out),)
 
     def relu(self) -> Tensor:
         """Elementwise ``max(x, 0)``; gradient 1 where ``x > 0``, else 0 (0 at 0).
@@ -1381,7 +1381,7 @@ class Tensor:
 
     @staticmethod
     def _sigmoid_backward(g: Array, out: Array, prev: tuple[Tensor, ...]) -> Grads:
-        return (g * (out * (1 - out)),)
+        return (g * (out * (1.0 - out)),)
 
     def abs(self) -> Tensor:
         """Elementwise absolute value; gradient ``sign(x)`` (0 at 0).
@@ -1750,13 +1750,14 @@ def _activation_slope(out: Array, activation: str) -> Array:
     ``relu' = out > 0``, ``tanh' = 1 - out**2``, ``sigmoid' = out * (1 - out)``, each
     in one new array.
     """
+    # (1.0, not 1: NumPy converts a Python int more slowly, and the result is the same)
     if activation == "relu":
         return out > 0
     if activation == "tanh":
         slope = out * out
-        np.subtract(1, slope, out=slope)
+        np.subtract(1.0, slope, out=slope)
         return slope
-    slope = 1 - out
+    slope = 1.0 - out
     slope *= out
     return slope
 
@@ -1798,12 +1799,12 @@ def _relu_backward_in_place(g: Array, box: list[Any], prev: tuple[Tensor, ...]) 
 
 def _tanh_backward_in_place(g: Array, box: list[Any], prev: tuple[Tensor, ...]) -> Grads:
     out = box.pop()
-    return (np.multiply(g, 1 - out * out, out=g),)
+    return (np.multiply(g, 1.0 - out * out, out=g),)
 
 
 def _sigmoid_backward_in_place(g: Array, box: list[Any], prev: tuple[Tensor, ...]) -> Grads:
     out = box.pop()
-    return (np.multiply(g, out * (1 - out), out=g),)
+    return (np.multiply(g, out * (1.0 - out), out=g),)
 
 
 _IN_PLACE: dict[Rule, Rule] = {
