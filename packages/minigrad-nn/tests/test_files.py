@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import importlib
 import io
 import json
 import os
@@ -17,7 +18,7 @@ import numpy as np
 import pytest
 
 from minigrad import Tensor
-from minigrad.nn import MLP, Layer, ModelFileError, Module
+from minigrad.nn import MLP, Layer, ModelFileError, Module, load_checkpoint
 
 
 def predict(model, x):
@@ -341,6 +342,70 @@ def test_wrong_class_is_refused(saved, tmp_path):
     header["class"] = "os.system"  # never imported or called
     with pytest.raises(ModelFileError, match=r"os\.system, a class that has not been imported"):
         Module.load(write_raw(tmp_path / "a.npz", arrays, header))
+
+
+_NET = """
+import numpy as np
+from minigrad import Tensor
+from minigrad.nn import Layer, Module
+
+
+class Net(Module):
+    def __init__(self, width):
+        self.width = width
+        self.body = Layer(2, width, seed=3)
+        self.scale = Tensor(np.full(1, 2.0))
+
+    def forward(self, x):
+        return self.body(x) * self.scale
+
+    def get_config(self):
+        return {"width": self.width}
+"""
+
+_SCRIPT = """
+import sys
+from minigrad.nn import Adam, save_checkpoint
+
+class_source = open(sys.argv[1]).read()
+exec(class_source)  # defines Net here, in __main__, as a script that trains it would
+net = Net(4)
+net.save(sys.argv[2])
+save_checkpoint(sys.argv[3], net, Adam(net.parameters()), step=5)
+"""
+
+
+def test_class_saved_from_a_script_loads_from_the_module_that_defines_it(tmp_path, monkeypatch):
+    # A script defines Net and saves it (the file names __main__.Net); a program then
+    # imports the same class from a module and loads the file with it.
+    module = "minigrad_nn_test_models"
+    (tmp_path / f"{module}.py").write_text(_NET)
+    script = tmp_path / "train.py"
+    script.write_text(_SCRIPT)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+    args = [tmp_path / f"{module}.py", tmp_path / "net", tmp_path / "ckpt"]
+    subprocess.run([sys.executable, script, *args], check=True, env=env)
+    assert read_raw(tmp_path / "net.npz")[1]["class"] == "__main__.Net"
+
+    with pytest.raises(ModelFileError) as info:
+        Module.load(tmp_path / "net.npz")  # nothing says which Net is meant
+    assert "__main__.Net: a class defined in the script that saved it" in str(info.value)
+    assert "Net.load()" in str(info.value)
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, module, raising=False)
+    net_class = importlib.import_module(module).Net
+    loaded = net_class.load(tmp_path / "net.npz")
+    assert type(loaded) is net_class and loaded.width == 4
+    np.testing.assert_array_equal(loaded.body.W.data, Layer(2, 4, seed=3).W.data)
+    np.testing.assert_array_equal(loaded.scale.data, [2.0])
+    fresh = net_class(4)
+    fresh.scale.data[...] = 0.0
+    assert load_checkpoint(tmp_path / "ckpt.npz", fresh)["step"] == 5
+    np.testing.assert_array_equal(fresh.scale.data, [2.0])
+    # Another class of another name is still refused.
+    with pytest.raises(ModelFileError, match=r"__main__\.Net"):
+        MLP.load(tmp_path / "net.npz")
 
 
 class _Payload:

@@ -503,13 +503,32 @@ def _peek_npy(member: Any, file: _File, key: str) -> tuple[tuple[int, ...], np.d
     return tuple(int(n) for n in shape), dtype
 
 
+def _saved_by_script(key: str, cls: type) -> bool:
+    """Whether ``key`` names ``cls`` as it was called in a script run as ``__main__``.
+
+    A class defined in a script is saved as ``__main__.Net``; a program that later
+    imports the same class from a module (``from mymodels import Net``) and calls
+    ``Net.load`` or passes a ``Net`` means that class.
+    """
+    return key == f"__main__.{cls.__qualname__}"
+
+
 def _build(file: _File, cls: type[_M]) -> _M:
     key = file.header["class"]
     found = _REGISTRY.get(key)
+    if (found is None or not issubclass(found, cls)) and _saved_by_script(key, cls):
+        found = cls
     if found is None:
+        name = key.rsplit(".", 1)[-1]
+        if key.startswith("__main__."):
+            raise file.error(
+                f"the file holds a {key}: a class defined in the script that saved it, "
+                f"run as __main__; load it with {name}.load() on that class, imported from "
+                "the module that defines it now"
+            )
         raise file.error(
             f"the file holds a {key}, a class that has not been imported; import the "
-            f"module that defines it, then call {key.rsplit('.', 1)[-1]}.load()"
+            f"module that defines it, then call {name}.load()"
         )
     if not issubclass(found, cls):
         raise file.error(
@@ -579,7 +598,7 @@ def load_checkpoint(
     file = _File(path)
     header = file.header
     key = _class_key(type(model))
-    if header["class"] != key:
+    if header["class"] != key and not _saved_by_script(header["class"], type(model)):
         raise file.error(f"the checkpoint holds a {header['class']}, the model is a {key}")
     config = _json_value(model.get_config(), "get_config() values")
     if header["config"] != config:
