@@ -870,21 +870,20 @@ class Tensor:
             seed = np.empty(data.shape, dtype=data.dtype)
             seed.fill(1)
             return seed
-        if isinstance(gradient, Tensor):
-            gradient = gradient.data
+        given: Array = gradient.data if isinstance(gradient, Tensor) else gradient
         if (
-            gradient.__class__ is not _ndarray
-            or gradient.dtype is not data.dtype
-            or gradient.shape != data.shape
+            given.__class__ is not _ndarray
+            or given.dtype is not data.dtype
+            or given.shape != data.shape
         ):
-            gradient = np.asarray(gradient, dtype=data.dtype)
-            if gradient.shape != data.shape:
+            given = np.asarray(given, dtype=data.dtype)
+            if given.shape != data.shape:
                 raise ValueError(
-                    f"backward: gradient shape {gradient.shape} does not match the tensor's "
+                    f"backward: gradient shape {given.shape} does not match the tensor's "
                     f"shape {data.shape}; pass an array of the tensor's shape (or nothing for "
                     f"ones)"
                 )
-        return cast(Array, gradient)
+        return given
 
     # ---------------------------------------------------------------- arithmetic
 
@@ -1268,7 +1267,7 @@ class Tensor:
             else:
                 out = out + b  # NumPy's promotion, as `x @ w + b` would give
         if activation == "relu":
-            np.maximum(out, out.dtype.type(0), out=out)
+            np.maximum(out, 0.0, out=out)
         elif activation == "tanh":
             np.tanh(out, out=out)
         elif activation == "sigmoid":
