@@ -1001,6 +1001,8 @@ class Tensor:
     @staticmethod
     def _mul_backward(g: Array, saved: tuple[Array, Array], prev: tuple[Tensor, ...]) -> Grads:
         a, b = saved
+        if prev[0] is prev[1]:  # x * x: the two contributions g * x summed, in two operations
+            return (g * (a + a), None)
         return (
             g * b if prev[0].requires_grad else None,
             g * a if prev[1].requires_grad else None,
