@@ -11,6 +11,7 @@ import pickle
 import subprocess
 import sys
 import time
+import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -280,6 +281,117 @@ def test_tampered_configuration_is_refused(saved, tmp_path):
     header["activations"] = ["relu", "relu", "linear"]
     with pytest.raises(ModelFileError, match="header lists activations"):
         MLP.load(write_raw(tmp_path / "d.npz", arrays, header))
+
+
+def npy_bytes(shape, data, descr="<f8"):
+    """An ``.npy`` member declaring ``shape`` but holding the bytes ``data``."""
+    buffer = io.BytesIO()
+    header = {"descr": descr, "fortran_order": False, "shape": tuple(shape)}
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue() + data
+
+
+def write_members(path, members):
+    """A deflated zip of the given ``.npy`` members (names without ``.npy``)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name + ".npy", data)
+    return path
+
+
+def patch_central_directory(path, member, *, compressed=None, uncompressed=None):
+    """Overwrite the sizes the zip's central directory declares for ``member``."""
+    data = bytearray(path.read_bytes())
+    name = (member + ".npy").encode()
+    entry = data.index(b"PK\x01\x02")  # the first central directory record
+    while data[entry + 46 : entry + 46 + len(name)] != name:
+        entry = data.index(b"PK\x01\x02", entry + 4)
+    if compressed is not None:
+        data[entry + 20 : entry + 24] = compressed.to_bytes(4, "little")
+    if uncompressed is not None:
+        data[entry + 24 : entry + 28] = uncompressed.to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _npy_of(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def load_peak(load, path):
+    """Run ``load(path)``, expecting ModelFileError; return its message and peak memory."""
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError) as info:
+            load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return str(info.value), peak
+
+
+_SMALL = 8 * 2**20  # far below the hundreds of MB the tampered files ask for
+
+
+@pytest.mark.parametrize(
+    ("cls", "config"),
+    [
+        (Layer, {"nin": 6000, "nout": 6000, "activation": "relu", "dtype": "float64"}),
+        (MLP, {"nin": 2, "nouts": [6000, 6000, 1], "activation": "relu", "dtype": "float64"}),
+        (MLP, {"nin": 2, "nouts": [5] * 200_000, "activation": "relu", "dtype": "float64"}),
+    ],
+    ids=["layer", "mlp", "mlp-many-layers"],
+)
+def test_a_tiny_file_cannot_make_load_build_a_large_model(tmp_path, cls, config):
+    # The header's configuration asks for a large model; the arrays are small. Loading
+    # must compare the two before building anything.
+    path = (Layer(2, 3, seed=0) if cls is Layer else MLP(2, [3, 1], seed=0)).save(tmp_path / "m")
+    arrays, header = read_raw(path)
+    header["config"] = config
+    tampered = write_raw(tmp_path / "tampered.npz", arrays, header)
+    assert tampered.stat().st_size < 4000
+    message, peak = load_peak(cls.load, tampered)
+    assert f"do not fit a {cls.__name__} built from the file's configuration" in message
+    assert peak < _SMALL
+
+
+def test_arrays_cannot_declare_more_data_than_their_members_hold(tmp_path):
+    header = {
+        **read_raw(Layer(6, 6, seed=0).save(tmp_path / "m"))[1],
+        "config": {"nin": 6000, "nout": 6000, "activation": "relu", "dtype": "float64"},
+        "parameters": {
+            "W": {"shape": [6000, 6000], "dtype": "float64"},
+            "b": {"shape": [6000], "dtype": "float64"},
+        },
+    }
+    members = {
+        "header": _npy_of(np.frombuffer(json.dumps(header).encode(), np.uint8)),
+        "params/W": npy_bytes((6000, 6000), bytes(48)),  # 288 MB announced, 48 bytes held
+        "params/b": npy_bytes((6000,), bytes(6000 * 8)),
+    }
+    path = write_members(tmp_path / "liar.npz", members)
+    assert path.stat().st_size < 4000
+    message, peak = load_peak(Layer.load, path)
+    assert "array 'params/W' declares shape (6000, 6000) of float64, but its member holds 48" in (
+        message
+    )
+    assert peak < _SMALL
+
+    # The zip's directory also claims the member is that large: deflate cannot produce
+    # so many bytes from what the file holds.
+    announced = len(npy_bytes((6000, 6000), b"")) + 6000 * 6000 * 8
+    patch_central_directory(path, "params/W", uncompressed=announced)
+    message, peak = load_peak(Layer.load, path)
+    assert f"member 'params/W' claims {announced} bytes from" in message
+    assert "more than is possible" in message
+    assert peak < _SMALL
+
+    # ...and a member cannot claim more compressed bytes than the whole file has.
+    patch_central_directory(path, "params/W", compressed=10**9)
+    message, _ = load_peak(Layer.load, path)
+    assert "members claim more bytes than the file holds" in message
 
 
 def test_missing_and_unlisted_arrays_are_refused(saved, tmp_path):

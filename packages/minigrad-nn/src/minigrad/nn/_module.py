@@ -369,6 +369,14 @@ def _check_dtype(value: object) -> np.dtype[Any]:
     return dtype
 
 
+def _check_nouts(nouts: object) -> list[int]:
+    if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
+        raise ValueError(
+            f"nouts must be a non-empty list of layer sizes such as [16, 16, 1], got {nouts!r}"
+        )
+    return [_check_size(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
+
+
 def _check_seed(seed: object) -> np.random.Generator:
     if seed is None or isinstance(seed, np.random.Generator):
         return np.random.default_rng(seed)
@@ -532,12 +540,7 @@ class MLP(Module):
         seed: int | np.random.Generator | None = None,
         dtype: Any = None,
     ) -> None:
-        nin = _check_size("nin", nin)
-        if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
-            raise ValueError(
-                f"nouts must be a non-empty list of layer sizes such as [16, 16, 1], got {nouts!r}"
-            )
-        sizes = [nin] + [_check_size(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
+        sizes = [_check_size("nin", nin), *_check_nouts(nouts)]
         hidden = _check_activation("activation", activation)
         last = _check_activation("output_activation", output_activation)
         dtype_ = _check_dtype(dtype)
@@ -592,6 +595,41 @@ class MLP(Module):
 def _activations(module: Module) -> list[str]:
     """List the activation of every `Layer` inside ``module``, in parameter order."""
     return [obj.activation for _, obj in _walk(module) if isinstance(obj, Layer)]
+
+
+_Planned = Iterator[tuple[str, tuple[tuple[int, ...], str]]]
+
+
+def _planned_parameters(cls: type[Module], config: Mapping[str, Any]) -> _Planned | None:
+    """Plan the parameters ``cls(**config)`` would create, without creating them.
+
+    Yields ``(name, (shape, dtype name))`` in parameter order, lazily, so that a caller
+    can stop early. Known for `Layer` and `MLP` (``None`` for any other class, their
+    subclasses included). A configuration the constructor would refuse raises the same
+    `TypeError` or `ValueError` here, before anything is allocated.
+    """
+    if cls is not Layer and cls is not MLP:
+        return None
+    bound = inspect.signature(cls).bind(**config)
+    bound.apply_defaults()
+    args = bound.arguments
+    # The constructor's checks, in its order, so that the same error is raised.
+    if cls is Layer:
+        sizes = [_check_size("nin", args["nin"]), _check_size("nout", args["nout"])]
+        _check_activation("activation", args["activation"])
+    else:
+        sizes = [_check_size("nin", args["nin"]), *_check_nouts(args["nouts"])]
+        _check_activation("activation", args["activation"])
+        _check_activation("output_activation", args["output_activation"])
+    dtype = _check_dtype(args["dtype"]).name
+
+    def planned() -> _Planned:
+        for i in range(len(sizes) - 1):
+            prefix = "" if cls is Layer else f"layers.{i}."
+            yield f"{prefix}W", ((sizes[i], sizes[i + 1]), dtype)
+            yield f"{prefix}b", ((sizes[i + 1],), dtype)
+
+    return planned()
 
 
 def _needs_config(cls: type[Module]) -> list[str]:

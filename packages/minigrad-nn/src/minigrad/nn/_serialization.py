@@ -10,14 +10,19 @@ A file is a zip archive as written by `numpy.savez_compressed`, holding
 - ``optimizer/<buffer>/<i>``: an optimizer's state buffer for parameter ``i``.
 
 Nothing is pickled when writing, and reading uses ``allow_pickle=False`` after checking
-each member's declared dtype and shape against the header, so a file from a stranger can
-neither run code nor make the reader allocate more than the header announces.
+each member's declared dtype and shape against the header and against the bytes the
+archive really holds, so a file from a stranger cannot run code, and the arrays it makes
+the reader allocate are bounded by its size (deflate expands at most 1032-fold). For
+`Layer` and `MLP` the configuration is checked against those shapes before the model is
+built; other classes are built from their configuration first, then checked.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
+import math
 import numbers
 import os
 import tempfile
@@ -37,6 +42,7 @@ from minigrad.nn._module import (
     _activations,
     _class_key,
     _needs_config,
+    _planned_parameters,
 )
 from minigrad.nn._optim import Optimizer
 
@@ -49,6 +55,9 @@ _HEADER = "header"
 _PARAMS = "params/"
 _OPTIMIZER = "optimizer/"
 _MAX_HEADER_BYTES = 16 * 2**20
+# Deflate turns one compressed byte into at most 1032 bytes (a 258-byte match per two
+# bits); a member that claims more than that is lying about its size.
+_MAX_DEFLATE_RATIO = 1032
 _M = TypeVar("_M", bound=Module)
 
 
@@ -327,17 +336,32 @@ class _File:
                 what = "it is not a .npz (zip) archive"
             raise self.error(f"not a minigrad model file: {what}")
         try:
+            file_size = os.fstat(f.fileno()).st_size
             f.seek(0)
             with zipfile.ZipFile(f) as archive:
-                for info in archive.infolist():
+                infos = archive.infolist()
+                if sum(info.compress_size for info in infos) > file_size:
+                    raise self.error(
+                        "the archive's members claim more bytes than the file holds "
+                        "(damaged or tampered)"
+                    )
+                for info in infos:
                     name = info.filename
                     if not name.endswith(".npy"):
                         raise self.error(f"not a minigrad model file: unexpected member {name!r}")
                     key = name[: -len(".npy")]
+                    self._check_member_size(key, info)
                     if key == _HEADER and info.file_size > _MAX_HEADER_BYTES:
                         raise self.error(f"the header is {info.file_size} bytes, too large")
                     with archive.open(info) as member:
-                        self._members[key] = _peek_npy(member, self, key)
+                        shape, dtype = _peek_npy(member, self, key)
+                        data_bytes = info.file_size - member.tell()
+                    if math.prod(shape) * dtype.itemsize != data_bytes:
+                        raise self.error(
+                            f"array {key!r} declares shape {shape} of {dtype}, but its member "
+                            f"holds {data_bytes} bytes of data (damaged or tampered)"
+                        )
+                    self._members[key] = shape, dtype
                 if _HEADER not in self._members:
                     raise self.error(
                         "not a minigrad model file: a .npz archive without a minigrad "
@@ -360,6 +384,28 @@ class _File:
         if not isinstance(header, dict):
             raise self.error("the header is not a JSON object")
         self.header = header
+
+    def _check_member_size(self, key: str, info: zipfile.ZipInfo) -> None:
+        """Refuse a member whose declared size its compressed bytes cannot produce.
+
+        Array sizes are read from the members before any data, and each must match its
+        member's declared size; this bounds that size by the bytes actually in the file,
+        so a small file cannot make the reader allocate a large array.
+        """
+        if info.compress_type == zipfile.ZIP_STORED:
+            possible = info.compress_size
+        elif info.compress_type == zipfile.ZIP_DEFLATED:
+            possible = _MAX_DEFLATE_RATIO * info.compress_size + 1024
+        else:
+            raise self.error(
+                f"member {key!r} uses zip compression method {info.compress_type}; "
+                "minigrad model files use deflate (or none)"
+            )
+        if info.file_size > possible:
+            raise self.error(
+                f"member {key!r} claims {info.file_size} bytes from {info.compress_size} "
+                "compressed bytes, more than is possible (damaged or tampered)"
+            )
 
     def _validate_header(self) -> None:
         h = self.header
@@ -452,9 +498,10 @@ class _File:
         """Return the arrays whose names start with ``prefix``, keyed without it."""
         return {k[len(prefix) :]: v for k, v in self._arrays.items() if k.startswith(prefix)}
 
-    def check_fits(self, model: Module) -> None:
-        """Raise unless the file's parameters match ``model``'s names, shapes and dtypes."""
-        have = {name: (p.data.shape, p.data.dtype.name) for name, p in model.named_parameters()}
+    def check_parameters(
+        self, have: Mapping[str, tuple[tuple[int, ...], str]], class_name: str
+    ) -> None:
+        """Raise unless ``have`` (name: shape, dtype) matches the file's parameters."""
         stored = {
             name: (tuple(entry["shape"]), entry["dtype"])
             for name, entry in self.header["parameters"].items()
@@ -475,9 +522,14 @@ class _File:
             if differ:
                 parts.append("shape or dtype differs: " + "; ".join(differ))
             raise self.error(
-                f"the arrays do not fit a {type(model).__name__} built from the file's "
+                f"the arrays do not fit a {class_name} built from the file's "
                 f"configuration ({', '.join(parts)})"
             )
+
+    def check_fits(self, model: Module) -> None:
+        """Raise unless the file's parameters and activations match ``model``'s."""
+        have = {name: (p.data.shape, p.data.dtype.name) for name, p in model.named_parameters()}
+        self.check_parameters(have, type(model).__name__)
         activations = _activations(model)
         if activations != self.header["activations"]:
             raise self.error(
@@ -534,11 +586,23 @@ def _build(file: _File, cls: type[_M]) -> _M:
         raise file.error(
             f"the file holds a {key}, not a {_class_key(cls)}; load it with {found.__name__}.load()"
         )
+    config = file.header["config"]
     try:
-        model: Module = found(**file.header["config"])
+        # Layer and MLP: compare the shapes the configuration would build with the
+        # file's before building, so a tampered configuration cannot make a small file
+        # allocate a large model. (A class of yours is built from the configuration
+        # first, and its parameters are compared afterwards.)
+        planned = _planned_parameters(found, config)
+        if planned is not None:
+            # Never more entries than the file has, however many layers it claims.
+            limit = len(file.header["parameters"]) + 1
+            file.check_parameters(dict(itertools.islice(planned, limit)), found.__name__)
+        model: Module = found(**config)
     except (TypeError, ValueError, OverflowError, MemoryError) as exc:
+        if isinstance(exc, ModelFileError):
+            raise
         raise file.error(
-            f"its configuration {file.header['config']} does not build a {found.__name__}: {exc}"
+            f"its configuration {config} does not build a {found.__name__}: {exc}"
         ) from None
     file.check_fits(model)
     return cast(_M, model)  # issubclass(found, cls) was checked above
