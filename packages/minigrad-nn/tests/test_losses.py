@@ -160,11 +160,31 @@ def test_cross_entropy_is_stable_for_huge_logits(dtype):
         (np.array([-1, 0]), r"label -1 is outside \[0, 3\)"),
         (np.array([0, 1, 2]), r"target has shape \(3,\), expected \(2,\)"),
         (np.array([[0], [1]]), r"target has shape \(2, 1\), expected \(2,\)"),
+        (Tensor([0.0, 1.5]), r"target tensor must hold whole numbers .*got the value 1\.5"),
+        (Tensor([0.0, np.nan]), r"target tensor must hold whole numbers .*got the value nan"),
+        (Tensor([0.0, 3.0]), r"label 3 is outside \[0, 3\)"),
+        (Tensor([-1.0, 0.0]), r"label -1 is outside \[0, 3\)"),
+        (Tensor([0.0, 1.0, 2.0]), r"target has shape \(3,\), expected \(2,\)"),
     ],
 )
 def test_cross_entropy_refuses_bad_labels(labels, message):
     with pytest.raises(ValueError, match=message):
         cross_entropy(Tensor(np.zeros((2, 3))), labels)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_entropy_takes_labels_in_a_tensor(dtype):
+    rng = np.random.default_rng(4)
+    logits = rng.normal(size=(5, 3)).astype(dtype)
+    labels = np.array([2, 0, 1, 1, 2])
+    a, b = Tensor(logits), Tensor(logits)
+    from_array = cross_entropy(a, labels)
+    from_tensor = cross_entropy(b, Tensor(labels.astype(dtype), requires_grad=False))
+    assert from_tensor.dtype == dtype
+    assert from_tensor.item() == from_array.item()
+    from_array.backward()
+    from_tensor.backward()
+    np.testing.assert_array_equal(b.grad, a.grad)
 
 
 def test_cross_entropy_refuses_scalar_input():

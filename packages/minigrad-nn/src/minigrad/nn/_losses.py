@@ -127,6 +127,11 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str 
     return _reduce(loss, reduction)
 
 
+def _first_fraction(values: np.ndarray[Any, Any]) -> float:
+    """Return the first value that is not a whole number (NaN and infinities count)."""
+    return float(values[~(np.isfinite(values) & (values == np.round(values)))].flat[0])
+
+
 def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Cross-entropy of ``softmax(input)`` against integer class labels.
 
@@ -137,8 +142,9 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
     input : Tensor
         Logits of shape ``(n, n_classes)`` (or ``(..., n_classes)``, or
         ``(n_classes,)`` with a single label).
-    target : array_like of int
-        Class labels in ``[0, n_classes)``, of shape ``input.shape[:-1]``.
+    target : array_like of int, or Tensor
+        Class labels in ``[0, n_classes)``, of shape ``input.shape[:-1]``: an integer
+        array, or a `Tensor` (which holds floats) whose values are whole numbers.
     reduction : {'mean', 'sum', 'none'}, default 'mean'
         How to combine the per-sample losses; ``'none'`` returns one per label.
 
@@ -150,8 +156,8 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
     Raises
     ------
     ValueError
-        If the labels are not integers, have the wrong shape, or lie outside
-        ``[0, n_classes)``, or ``reduction`` is unknown.
+        If the labels are not integers (whole numbers, for a Tensor), have the wrong
+        shape, or lie outside ``[0, n_classes)``, or ``reduction`` is unknown.
 
     Examples
     --------
@@ -164,19 +170,27 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
     """
     _check_reduction(reduction)
     x = _as_tensor(input)
-    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if not np.issubdtype(labels.dtype, np.integer):
-        if (
-            labels.size
-            and np.issubdtype(labels.dtype, np.floating)
-            and (np.all(labels == np.round(labels)))
-        ):
-            hint = "; convert them with labels.astype(int)"
-        else:
-            hint = ""
-        raise ValueError(
-            f"cross_entropy: target must hold integer class labels, got dtype {labels.dtype}{hint}"
-        )
+    if isinstance(target, Tensor):
+        # A tensor always holds floats: whole numbers among them are labels.
+        labels = target.data
+        if not np.all(np.isfinite(labels) & (labels == np.round(labels))):
+            raise ValueError(
+                "cross_entropy: a target tensor must hold whole numbers (class labels), "
+                f"got the value {_first_fraction(labels)}"
+            )
+    else:
+        labels = np.asarray(target)
+        if not np.issubdtype(labels.dtype, np.integer):
+            whole = (
+                labels.size
+                and np.issubdtype(labels.dtype, np.floating)
+                and np.all(labels == np.round(labels))
+            )
+            hint = "; convert them with labels.astype(int)" if whole else ""
+            raise ValueError(
+                "cross_entropy: target must hold integer class labels, got dtype "
+                f"{labels.dtype}{hint}"
+            )
     if x.ndim == 0:
         raise ValueError("cross_entropy: input must have a class axis, got a 0-d tensor")
     n_classes = x.shape[-1]
@@ -193,6 +207,8 @@ def cross_entropy(input: Tensor, target: Any, reduction: str = "mean") -> Tensor
                 f"cross_entropy: label {int(bad)} is outside [0, {n_classes}) for "
                 f"input with {n_classes} classes"
             )
+    if not np.issubdtype(labels.dtype, np.integer):
+        labels = labels.astype(np.intp)  # whole numbers in range, checked above
     # Picking log-probabilities with a constant weight array (-1 at each label, scaled
     # for the mean) keeps the backward pass to two cheap elementwise rules.
     n = labels.size
