@@ -131,6 +131,45 @@ def test_wrong_input_width_names_the_layer():
         Layer(2, 1)(Tensor(1.0))
 
 
+def test_other_errors_of_the_forward_pass_are_not_called_shape_errors(monkeypatch):
+    def broken(self, weight, bias=None, activation=None):
+        raise ValueError("something else went wrong")
+
+    monkeypatch.setattr(Tensor, "linear", broken)
+    with pytest.raises(ValueError, match=r"^something else went wrong$"):
+        Layer(2, 1, seed=0)(np.ones((3, 2)))
+
+
+@pytest.mark.parametrize("layer_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("data_dtype", [np.float32, np.float64, np.int64])
+def test_data_takes_the_layers_dtype(layer_dtype, data_dtype):
+    model = MLP(3, [4, 2], seed=0, dtype=layer_dtype)
+    data = np.arange(6).reshape(2, 3).astype(data_dtype)
+    out_array = model(data)
+    as_tensor = data if data_dtype != np.int64 else data.astype(np.float64)
+    out_tensor = model(Tensor(as_tensor, requires_grad=False))
+    assert out_array.dtype == out_tensor.dtype == layer_dtype
+    expected = np.maximum(data.astype(layer_dtype) @ model.layers[0].W.data, 0)
+    expected = expected @ model.layers[1].W.data
+    rtol = 1e-6 if layer_dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(out_array.data, expected, rtol=rtol)
+    np.testing.assert_array_equal(out_tensor.data, out_array.data)
+    out_tensor.sum().backward()
+    assert all(p.grad.dtype == layer_dtype for p in model.parameters())
+
+
+def test_an_input_that_requires_grad_keeps_its_dtype():
+    # Not data: its gradient must come back in its own dtype, so NumPy's promotion applies.
+    layer = Layer(2, 2, seed=0, dtype=np.float32)
+    x = Tensor(np.ones((3, 2)))
+    out = layer(x)
+    assert out.dtype == np.float64
+    out.sum().backward()
+    assert x.grad.dtype == np.float64
+    relu_slope = (out.data > 0).astype(np.float64)
+    np.testing.assert_allclose(x.grad, relu_slope @ layer.W.data.T.astype(np.float64))
+
+
 def test_layer_accepts_arrays_and_gradients_flow():
     layer = Layer(2, 2, activation="tanh", seed=0)
     x = np.array([[1.0, -1.0], [0.5, 2.0]])
@@ -158,6 +197,10 @@ def test_same_seed_same_model_and_different_seed_differs():
     for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
         np.testing.assert_array_equal(pa.data, pb.data)
     assert not np.array_equal(a.layers[0].W.data, c.layers[0].W.data)
+    # The int seeds PCG64, named, so a seed keeps its weights across NumPy versions.
+    std = math.sqrt(2 / (2 + 8))
+    expected = np.random.Generator(np.random.PCG64(7)).standard_normal((2, 8)) * std
+    np.testing.assert_array_equal(a.layers[0].W.data, expected)
     g1, g2 = np.random.default_rng(3), np.random.default_rng(3)
     np.testing.assert_array_equal(Layer(3, 3, seed=g1).W.data, Layer(3, 3, seed=g2).W.data)
     # unseeded models are random

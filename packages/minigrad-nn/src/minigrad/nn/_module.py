@@ -378,10 +378,14 @@ def _check_nouts(nouts: object) -> list[int]:
 
 
 def _check_seed(seed: object) -> np.random.Generator:
-    if seed is None or isinstance(seed, np.random.Generator):
-        return np.random.default_rng(seed)
+    # The bit generator is named rather than left to `numpy.random.default_rng`, so that
+    # a seed keeps giving the same weights should NumPy's default change.
+    if seed is None:
+        return np.random.Generator(np.random.PCG64())
+    if isinstance(seed, np.random.Generator):
+        return seed
     if not isinstance(seed, bool) and isinstance(seed, numbers.Integral) and int(seed) >= 0:
-        return np.random.default_rng(int(seed))
+        return np.random.Generator(np.random.PCG64(int(seed)))
     raise ValueError(
         f"seed must be None, a non-negative int or a numpy.random.Generator, got {seed!r}"
     )
@@ -460,22 +464,32 @@ class Layer(Module):
     def forward(self, x: Tensor | np.ndarray[Any, Any]) -> Tensor:
         """Return ``activation(x @ W + b)`` for ``x`` of shape ``(..., nin)``.
 
+        Data (an array, or a tensor that does not require grad) is converted to the
+        layer's dtype, so a float32 layer gives float32 outputs for float64 data too.
+        A tensor that requires grad is used as it is, with NumPy's type promotion.
+
         Examples
         --------
+        >>> import numpy as np
         >>> from minigrad import Tensor
         >>> from minigrad.nn import Layer
         >>> Layer(2, 4, seed=0).forward(Tensor([[1.0, 2.0]])).shape
         (1, 4)
+        >>> Layer(2, 4, seed=0, dtype="float32").forward(np.ones((3, 2))).dtype
+        dtype('float32')
         """
+        weight = self.W
         if not isinstance(x, Tensor):
-            x = Tensor(x, requires_grad=False)
-        try:
-            return x.linear(self.W, self.b, self._activation)
-        except ValueError:
+            x = Tensor(x, requires_grad=False, dtype=weight.data.dtype)
+        elif not x.requires_grad and x.data.dtype != weight.data.dtype:
+            x = Tensor(x.data.astype(weight.data.dtype), requires_grad=False)
+        shape = x.shape
+        if not shape or shape[-1] != self.nin:
             raise ValueError(
                 f"Layer(nin={self.nin}, nout={self.nout}) expects inputs of shape "
-                f"(..., {self.nin}), got shape {x.shape}"
-            ) from None
+                f"(..., {self.nin}), got shape {shape}"
+            )
+        return x.linear(weight, self.b, self._activation)
 
     def get_config(self) -> dict[str, Any]:
         """Return ``nin``, ``nout``, ``activation`` and ``dtype``, which rebuild the layer.
@@ -567,11 +581,11 @@ class MLP(Module):
         >>> MLP(2, [4, 3], seed=0).forward(Tensor([[1.0, 2.0]])).shape
         (1, 3)
         """
-        if not isinstance(x, Tensor):
-            x = Tensor(x, requires_grad=False)
-        for layer in self.layers:
-            x = layer.forward(x)
-        return x
+        layers = self.layers
+        out = layers[0].forward(x)  # converts an array to the layer's dtype
+        for layer in layers[1:]:
+            out = layer.forward(out)
+        return out
 
     def get_config(self) -> dict[str, Any]:
         """Return the constructor arguments that rebuild the model.
