@@ -101,7 +101,11 @@ def wheel(session: nox.Session, package: str) -> None:
         _build(session, p, wheelhouse, sdist=False)
     # Third-party test tools first, from the index; then ours from the wheels only.
     session.install("numpy", "pytest")
-    session.install("--no-index", "--find-links", str(wheelhouse), f"minigrad-{package}")
+    ours = [f"minigrad-{p}" for p in PACKAGES[package]]
+    # uv caches wheels by name and version: have it take these fresh builds, not old ones.
+    fresh = [arg for name in ours for arg in ("--refresh-package", name)]
+    fresh = fresh if session.venv_backend == "uv" else []
+    session.install("--no-index", "--find-links", str(wheelhouse), *fresh, f"minigrad-{package}")
     tests = [f"{_dir(package)}/tests", "tests/test_alacarte.py"]
     session.run("pytest", *tests, *session.posargs, env=ONE_THREAD)
 
