@@ -83,3 +83,66 @@ def test_clip_needs_a_bound_and_max_needs_elements():
         Tensor([1.0]).clip()
     with pytest.raises(ValueError, match="empty"):
         Tensor(np.ones((0, 2))).max()
+
+
+@pytest.mark.parametrize(
+    ("name", "call", "axis"),
+    [
+        ("sum", lambda x: x.sum(axis=3), "3"),
+        ("sum", lambda x: x.sum(axis=(0, -3)), "(0, -3)"),
+        ("mean", lambda x: x.mean(axis=2), "2"),
+        ("max", lambda x: x.max(axis=-3), "-3"),
+        ("softmax", lambda x: x.softmax(axis=5), "5"),
+        ("log_softmax", lambda x: x.log_softmax(axis=2), "2"),
+    ],
+)
+def test_axis_out_of_range_names_the_op_the_axis_and_the_shape(name, call, axis):
+    message = f"{name}: axis {axis} is out of bounds for a tensor of shape (2, 3)"
+    with pytest.raises(ValueError, match=re.escape(message)) as info:
+        call(Tensor(np.ones((2, 3))))
+    assert "valid axes are -2 to 1" in str(info.value)
+    assert isinstance(info.value, IndexError)  # NumPy's AxisError, as NumPy raises
+
+
+def test_repeated_axis_names_the_op():
+    with pytest.raises(ValueError, match=re.escape("mean: invalid axis (0, 0)")):
+        Tensor(np.ones((2, 3))).mean(axis=(0, 0))
+
+
+def test_reducing_a_0d_tensor():
+    with pytest.raises(ValueError, match=r"sum: axis 1 .* a 0-d tensor has no axes"):
+        Tensor(2.0).sum(axis=1)
+    assert Tensor(2.0).max(axis=0).item() == 2.0  # NumPy allows axis 0 of a 0-d array
+
+
+def test_concatenate_and_stack_axis_out_of_range():
+    a, b = Tensor(np.ones((2, 3))), Tensor(np.ones((2, 3)))
+    message = "concatenate: axis 2 is out of bounds for a tensor of shape (2, 3)"
+    with pytest.raises(ValueError, match=re.escape(message)):
+        concatenate([a, b], axis=2)
+    with pytest.raises(ValueError, match=r"stack: axis -4 .* the result has 3 axes"):
+        stack([a, b], axis=-4)
+
+
+def test_transpose_axis_out_of_range():
+    with pytest.raises(ValueError, match=re.escape("transpose: axes (0, 5) are not a permutation")):
+        Tensor(np.ones((2, 3))).transpose(0, 5)
+
+
+def test_item_and_float_of_several_elements():
+    with pytest.raises(ValueError, match=r"item: the tensor has 2 elements \(shape \(2,\)\)"):
+        Tensor([1.0, 2.0]).item()
+    with pytest.raises(TypeError, match=r"float\(\) of a tensor of shape \(2,\)"):
+        float(Tensor([1.0, 2.0]))
+    assert float(Tensor([[2.5]])) == 2.5
+
+
+@pytest.mark.parametrize("data", [[[1.0, 2.0], [3.0]], [1.0, [2.0, 3.0]]])
+@pytest.mark.parametrize("dtype", [None, np.float32])
+def test_ragged_data_is_refused_with_a_short_message(data, dtype):
+    with pytest.raises(
+        ValueError, match="Tensor: data must be a rectangular array of numbers"
+    ) as info:
+        Tensor(data, dtype=dtype)
+    assert "different lengths" in str(info.value)
+    assert "inhomogeneous" not in str(info.value)

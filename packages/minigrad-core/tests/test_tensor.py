@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import copy
+import pickle
+
 import numpy as np
 import pytest
 
+import minigrad
 from minigrad import Tensor
 
 
@@ -132,3 +136,49 @@ def test_subclasses_work_on_either_side():
     (t - p).sum().backward()
     np.testing.assert_array_equal(p.grad, [-1.0, -1.0])
     np.testing.assert_array_equal((t / p).data, [3.0, 2.5])
+
+
+@pytest.mark.parametrize(("value", "expected"), [(0.0, False), (2.0, True), ([0.0], False)])
+def test_truth_value_of_one_element_is_its_value(value, expected):
+    assert bool(Tensor(value)) is expected
+    assert bool(Tensor([[value]] if not isinstance(value, list) else [value])) is expected
+
+
+@pytest.mark.parametrize("shape", [(2,), (0,), (2, 2)])
+def test_truth_value_of_other_tensors_is_ambiguous(shape):
+    with pytest.raises(ValueError, match=r"truth value of a Tensor .* is ambiguous.*\.any\(\)"):
+        bool(Tensor(np.ones(shape)))
+    with pytest.raises(ValueError, match="ambiguous"):
+        if Tensor(np.zeros(shape)):
+            pass
+
+
+def test_len_counts_the_first_axis_and_refuses_0d():
+    assert len(Tensor(np.ones((3, 2)))) == 3
+    with pytest.raises(TypeError, match=r"len\(\) of a 0-d tensor"):
+        len(Tensor(1.0))
+
+
+def test_equality_is_identity_and_tensors_are_hashable():
+    a, b = Tensor([1.0]), Tensor([1.0])
+    assert a == a and a != b  # compare values through .data
+    assert len({a, b, a}) == 2
+    assert {a: 1}[a] == 1
+
+
+def test_public_names_show_the_public_module():
+    names = ["Tensor", "GradcheckError", "gradcheck", "no_grad", "is_grad_enabled"]
+    for name in [*names, "concatenate", "stack", "where"]:
+        obj = getattr(minigrad, name)
+        assert obj.__module__ == "minigrad"
+        assert pickle.loads(pickle.dumps(obj)) is obj  # pickled by reference, found there
+    assert repr(Tensor) == "<class 'minigrad.Tensor'>"
+
+
+def test_pickle_and_copy_of_a_tensor():
+    x = Tensor(np.arange(3.0, dtype=np.float32), requires_grad=False)
+    for y in (pickle.loads(pickle.dumps(x)), copy.copy(x), copy.deepcopy(x)):
+        assert type(y) is Tensor and y is not x
+        assert y.dtype == np.float32 and y.requires_grad is False
+        np.testing.assert_array_equal(y.data, x.data)
+    assert copy.deepcopy(x).data is not x.data

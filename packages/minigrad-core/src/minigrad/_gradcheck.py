@@ -165,3 +165,8 @@ def gradcheck(
             numeric=numeric,
         )
     return True
+
+
+# Shown as minigrad.GradcheckError and minigrad.gradcheck, where users import them from.
+GradcheckError.__module__ = "minigrad"
+gradcheck.__module__ = "minigrad"

@@ -35,6 +35,7 @@ that nothing but the backward loop can see that node or that array.
 from __future__ import annotations
 
 import functools
+import reprlib
 import sys
 import threading
 import weakref
@@ -62,6 +63,9 @@ _new = object.__new__
 _add_reduce: Any = np.add.reduce
 _max_reduce: Any = np.maximum.reduce
 _FLOAT64 = np.dtype(np.float64)
+# NumPy's error for an axis out of range (a ValueError and an IndexError); it moved to
+# numpy.exceptions in NumPy 1.25.
+_AxisError: type[ValueError] = getattr(np, "exceptions", np).AxisError
 
 
 # --------------------------------------------------------------------------------------
@@ -278,6 +282,16 @@ def _shape_error(op: str, *shapes: tuple[int, ...], detail: str = "") -> ValueEr
     return ValueError(message)
 
 
+def _data_error(data: Any, exc: ValueError) -> ValueError:
+    """Build the error for data that NumPy cannot turn into an array of numbers."""
+    reason = str(exc).split(". ")[0]
+    if "inhomogeneous" in str(exc):
+        reason = "its nested sequences have different lengths"
+    return ValueError(
+        f"Tensor: data must be a rectangular array of numbers, got {reprlib.repr(data)} ({reason})"
+    )
+
+
 def _broadcast_error(op: str, a: Array, b: Array) -> ValueError:
     return _shape_error(
         op,
@@ -286,6 +300,22 @@ def _broadcast_error(op: str, a: Array, b: Array) -> ValueError:
         detail="they cannot be broadcast together: each axis, aligned from the right, "
         "must be equal or 1; reshape one operand",
     )
+
+
+def _axis_error(op: str, axis: Any, shape: tuple[int, ...], exc: ValueError) -> ValueError:
+    """Build the error for an axis argument NumPy refused, naming the op and the shape.
+
+    ``ndim`` axes run from ``-ndim`` to ``ndim - 1``; an out-of-range axis gives NumPy's
+    ``AxisError`` class (a ``ValueError`` and an ``IndexError``), anything else (a
+    repeated axis, say) a plain ``ValueError``.
+    """
+    n = len(shape)
+    if isinstance(exc, _AxisError):
+        valid = f"valid axes are -{n} to {n - 1}" if n else "a 0-d tensor has no axes"
+        return _AxisError(
+            f"{op}: axis {axis} is out of bounds for a tensor of shape {shape}; {valid}"
+        )
+    return ValueError(f"{op}: invalid axis {axis} for a tensor of shape {shape}: {exc}")
 
 
 def _normalize_axis(axis: Any) -> Axis:
@@ -542,11 +572,17 @@ class Tensor:
                     f"Tensor dtype must be a floating-point dtype (float16, float32, float64), "
                     f"got {dt}; keep integer data such as labels or indices as NumPy arrays"
                 )
-            array = np.asarray(data, dtype=dt)
+            try:
+                array = np.asarray(data, dtype=dt)
+            except ValueError as exc:
+                raise _data_error(data, exc) from None
         elif data.__class__ is _ndarray and data.dtype.kind == "f":
             array = data
         else:
-            array = np.asarray(data)
+            try:
+                array = np.asarray(data)
+            except ValueError as exc:
+                raise _data_error(data, exc) from None
             if array.dtype.kind != "f":
                 if array.dtype.kind not in "biu":
                     raise TypeError(
@@ -664,7 +700,14 @@ class Tensor:
         >>> Tensor([2.5]).item()
         2.5
         """
-        return float(self.data.item())
+        try:
+            return float(self.data.item())
+        except ValueError:
+            raise ValueError(
+                f"item: the tensor has {self.data.size} elements (shape {self.data.shape}), "
+                f"item() needs exactly one; index or reduce it first (x[0].item(), "
+                f"x.sum().item())"
+            ) from None
 
     def numpy(self) -> Array:
         """Return `data`, the underlying array (not a copy).
@@ -711,10 +754,32 @@ class Tensor:
         return f"Tensor({body}{extra}, requires_grad={self.requires_grad})"
 
     def __len__(self) -> int:
-        return len(self.data)
+        try:
+            return len(self.data)
+        except TypeError:
+            raise TypeError(
+                "len() of a 0-d tensor: it has no axes; use .item() for its value"
+            ) from None
+
+    def __bool__(self) -> bool:
+        # As NumPy: a tensor of one element is as true as that element; any other is
+        # ambiguous (without this method, Python would use __len__).
+        data = self.data
+        if data.size == 1:
+            return bool(data.item())
+        raise ValueError(
+            f"The truth value of a Tensor with {data.size} elements (shape {data.shape}) is "
+            f"ambiguous; use .any() or .all() on .data (x.data.any()), or compare x.item()"
+        )
 
     def __float__(self) -> float:
-        return float(self.data)
+        try:
+            return float(self.data.item())
+        except ValueError:
+            raise TypeError(
+                f"float() of a tensor of shape {self.data.shape}: only a tensor of one "
+                f"element converts to a float"
+            ) from None
 
     def __array__(self, dtype: npt.DTypeLike | None = None, copy: bool | None = None) -> Array:
         # Lets np.asarray(tensor) and plotting libraries read the values.
@@ -1473,7 +1538,10 @@ class Tensor:
         """
         ax = _normalize_axis(axis)
         a: Any = self.data
-        out = _add_reduce(a, axis=ax, keepdims=keepdims)
+        try:
+            out = _add_reduce(a, axis=ax, keepdims=keepdims)
+        except ValueError as exc:
+            raise _axis_error("sum", axis, a.shape, exc) from None
         if self.requires_grad and (not _paused or _mode.enabled):
             return _node(out, (self,), Tensor._sum_backward, (ax, keepdims))
         return _const(out)
@@ -1506,7 +1574,10 @@ class Tensor:
         """
         ax = _normalize_axis(axis)
         a: Any = self.data
-        total = _add_reduce(a, axis=ax, keepdims=keepdims)
+        try:
+            total = _add_reduce(a, axis=ax, keepdims=keepdims)
+        except ValueError as exc:
+            raise _axis_error("mean", axis, a.shape, exc) from None
         count = a.size // max(total.size, 1)
         out = total / a.dtype.type(count)  # as NumPy's mean does: the sum over the count
         if self.requires_grad and (not _paused or _mode.enabled):
@@ -1548,7 +1619,10 @@ class Tensor:
         a: Any = self.data
         if a.size == 0:
             raise ValueError(f"max: cannot take the maximum of an empty tensor (shape {a.shape})")
-        out = _max_reduce(a, axis=ax, keepdims=True)
+        try:
+            out = _max_reduce(a, axis=ax, keepdims=True)
+        except ValueError as exc:
+            raise _axis_error("max", axis, a.shape, exc) from None
         if self.requires_grad and (not _paused or _mode.enabled):
             node = _node(out, (self,), Tensor._max_backward, (a, ax, keepdims, out))
             if not keepdims:
@@ -1590,7 +1664,10 @@ class Tensor:
         Tensor([0.5, 0.5, 0. ], requires_grad=True)
         """
         a = self.data
-        e = np.exp(a - _max_reduce(a, axis=axis, keepdims=True))
+        try:
+            e = np.exp(a - _max_reduce(a, axis=axis, keepdims=True))
+        except ValueError as exc:
+            raise _axis_error("softmax", axis, a.shape, exc) from None
         out = e / _add_reduce(e, axis=axis, keepdims=True)
         if self.requires_grad and (not _paused or _mode.enabled):
             return _node(out, (self,), Tensor._softmax_backward, (out, axis))
@@ -1624,7 +1701,10 @@ class Tensor:
         Tensor([-10000.,      0.], requires_grad=True)
         """
         a = self.data
-        z = a - _max_reduce(a, axis=axis, keepdims=True)
+        try:
+            z = a - _max_reduce(a, axis=axis, keepdims=True)
+        except ValueError as exc:
+            raise _axis_error("log_softmax", axis, a.shape, exc) from None
         out = z - np.log(_add_reduce(np.exp(z), axis=axis, keepdims=True))
         if self.requires_grad and (not _paused or _mode.enabled):
             return _node(out, (self,), Tensor._log_softmax_backward, (out, axis))
@@ -1863,6 +1943,8 @@ def concatenate(tensors: Iterable[Tensor | npt.ArrayLike], axis: int = 0) -> Ten
     items = _as_tensors("concatenate", tensors)
     try:
         out = np.concatenate([t.data for t in items], axis=axis)
+    except _AxisError as exc:
+        raise _axis_error("concatenate", axis, items[0].shape, exc) from None
     except ValueError as exc:
         raise _shape_error("concatenate", *(t.shape for t in items), detail=str(exc)) from None
     if _recording(*items):
@@ -1907,6 +1989,12 @@ def stack(tensors: Iterable[Tensor | npt.ArrayLike], axis: int = 0) -> Tensor:
     items = _as_tensors("stack", tensors)
     try:
         out = np.stack([t.data for t in items], axis=axis)
+    except _AxisError:
+        n = items[0].ndim + 1
+        raise _AxisError(
+            f"stack: axis {axis} is out of bounds for stacking tensors of shape "
+            f"{items[0].shape}; the result has {n} axes, so valid axes are -{n} to {n - 1}"
+        ) from None
     except ValueError as exc:
         raise _shape_error("stack", *(t.shape for t in items), detail=str(exc)) from None
     if _recording(*items):
@@ -2054,7 +2142,7 @@ def _matmul_grad_b(g: Array, a: Array, b: Array) -> Array:
 
 
 def _reduced_shape(shape: tuple[int, ...], axis: Axis) -> tuple[int, ...]:
-    if axis is None:
+    if axis is None or not shape:  # (NumPy lets a 0-d array be reduced over axis 0)
         return ()
     axes = {ax % len(shape) for ax in ((axis,) if isinstance(axis, int) else axis)}
     return tuple(n for i, n in enumerate(shape) if i not in axes)
@@ -2077,3 +2165,11 @@ def _is_basic_index(index: Any) -> bool:
             continue  # a boolean mask selects each element at most once too
         return False
     return True
+
+
+# The public names show where users import them from (in reprs, tracebacks and help()),
+# not the private module that defines them.
+Tensor.__module__ = "minigrad"
+for _public in (concatenate, is_grad_enabled, no_grad, stack, where):
+    _public.__module__ = "minigrad"
+del _public
