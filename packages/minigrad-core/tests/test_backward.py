@@ -18,6 +18,19 @@ def test_backward_seeds_with_ones():
     np.testing.assert_array_equal(x.grad, [2.0, 4.0, 6.0])
 
 
+def test_backward_of_a_non_scalar_is_the_gradient_of_its_sum():
+    rng = np.random.default_rng(3)
+    values, weights = rng.standard_normal((4, 3)), rng.standard_normal((3, 2))
+    grads = []
+    for reduce in (False, True):
+        x, w = Tensor(values), Tensor(weights)
+        y = (x @ w).tanh()
+        (y.sum() if reduce else y).backward()
+        grads.append((x.grad, w.grad))
+    for plain, summed in zip(*grads, strict=True):
+        np.testing.assert_allclose(plain, summed, rtol=1e-12)
+
+
 def test_backward_with_an_explicit_gradient():
     x = Tensor([1.0, 2.0])
     (x * 3).backward(np.array([10.0, -1.0]))

@@ -801,11 +801,16 @@ class Tensor:
         list, say) keeps no activations alive, and a second call raises
         `RuntimeError` unless the first one was given ``retain_graph=True``.
 
+        Without ``gradient`` the pass is seeded with ones of this tensor's shape, also
+        when it is not a scalar: ``y.backward()`` then computes the gradient of
+        ``y.sum()``. Pass ``gradient`` to weight the elements differently.
+
         Parameters
         ----------
         gradient : array_like, optional
             The gradient of some final quantity with respect to this tensor, of this
-            tensor's shape. Defaults to ones (for a scalar loss: d loss / d loss = 1).
+            tensor's shape. Defaults to ones (for a scalar loss: d loss / d loss = 1;
+            for any other tensor: the gradient of its sum).
         retain_graph : bool, default False
             Keep the graph so that backward can run through it again.
 
