@@ -159,6 +159,16 @@ def test_len_counts_the_first_axis_and_refuses_0d():
         len(Tensor(1.0))
 
 
+def test_iteration_gives_rows_with_gradients_and_refuses_0d():
+    x = Tensor(np.arange(6.0).reshape(3, 2))
+    rows = list(x)
+    assert [r.data.tolist() for r in rows] == [[0.0, 1.0], [2.0, 3.0], [4.0, 5.0]]
+    (rows[0] * 2 + rows[2]).sum().backward()
+    assert x.grad.tolist() == [[2.0, 2.0], [0.0, 0.0], [1.0, 1.0]]
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        list(Tensor(1.0))
+
+
 def test_equality_is_identity_and_tensors_are_hashable():
     a, b = Tensor([1.0]), Tensor([1.0])
     assert a == a and a != b  # compare values through .data

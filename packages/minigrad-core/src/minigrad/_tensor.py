@@ -39,7 +39,7 @@ import reprlib
 import sys
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, SupportsIndex, TypeAlias, TypeVar, cast, overload
 
 import numpy as np
@@ -760,6 +760,13 @@ class Tensor:
             raise TypeError(
                 "len() of a 0-d tensor: it has no axes; use .item() for its value"
             ) from None
+
+    def __iter__(self) -> Iterator[Tensor]:
+        # Rows along the first axis, as NumPy; without this method Python would index
+        # 0, 1, ... until an IndexError, and a 0-d tensor would iterate as empty.
+        if not self.data.ndim:
+            raise TypeError("iteration over a 0-d tensor: it has no axes; use .item()")
+        return (self[i] for i in range(len(self.data)))
 
     def __bool__(self) -> bool:
         # As NumPy: a tensor of one element is as true as that element; any other is
