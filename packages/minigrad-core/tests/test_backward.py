@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 
 import numpy as np
 import pytest
@@ -342,3 +343,55 @@ def test_gradients_are_the_same_whether_intermediates_are_held_or_not():
         np.testing.assert_array_equal(h_b.grad, h_c.grad)
     # h3's gradient is d(sum h3**2)/d h3 = 2 h3, before any activation's slope
     np.testing.assert_allclose(held_c[2].grad, 2 * held_c[2].data)
+
+
+def test_an_empty_batch_runs_forward_and_backward():
+    W, b = Tensor(np.ones((2, 3))), Tensor(np.ones(3))
+    x = Tensor(np.zeros((0, 2)), requires_grad=False)
+    out = (x @ W + b).relu()
+    assert out.shape == (0, 3)
+    out.sum().backward()
+    np.testing.assert_array_equal(W.grad, np.zeros((2, 3)))
+    np.testing.assert_array_equal(b.grad, np.zeros(3))
+    y = x.linear(W, b, "tanh")
+    assert y.shape == (0, 3)
+
+
+@pytest.mark.parametrize(
+    "reduce",
+    [
+        lambda x: x.mean(axis=0),
+        lambda x: x.sum(axis=0, keepdims=True),
+        lambda x: x.sum(),
+        lambda x: x.sum(axis=1),
+        lambda x: x.mean(axis=(0, 1), keepdims=True),
+    ],
+)
+def test_a_reduction_of_an_empty_tensor_sends_back_a_gradient_of_its_shape(reduce):
+    x = Tensor(np.zeros((0, 3)))
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a mean of nothing, as in NumPy
+        y = reduce(x)
+    y.backward(np.ones(y.shape))
+    assert x.grad.shape == (0, 3)
+
+
+def test_a_contribution_after_a_node_has_run_is_refused(monkeypatch):
+    # The engine's internal check: if its bookkeeping ever let a node run before all of
+    # its consumers, the late gradient raises instead of being silently lost. Make the
+    # count of consumers one too small for the shared intermediate to see the check act.
+    from minigrad import _tensor
+
+    count = _tensor._count_consumers
+
+    def one_too_few(root):
+        pending = count(root)
+        shared = max(pending, key=pending.get)
+        pending[shared] -= 1
+        return pending
+
+    monkeypatch.setattr(_tensor, "_count_consumers", one_too_few)
+    a = Tensor([2.0])
+    h = a * 3.0
+    with pytest.raises(RuntimeError, match=r"internal error: a gradient arrived .* after its rule"):
+        (h + h.tanh()).backward()

@@ -146,3 +146,52 @@ def test_ragged_data_is_refused_with_a_short_message(data, dtype):
         Tensor(data, dtype=dtype)
     assert "different lengths" in str(info.value)
     assert "inhomogeneous" not in str(info.value)
+
+
+AXIS_OPS = {
+    "sum": lambda x, axis: x.sum(axis=axis),
+    "mean": lambda x, axis: x.mean(axis=axis),
+    "max": lambda x, axis: x.max(axis=axis),
+    "softmax": lambda x, axis: x.softmax(axis=axis),
+    "log_softmax": lambda x, axis: x.log_softmax(axis=axis),
+    "concatenate": lambda x, axis: concatenate([x, x], axis=axis),
+    "stack": lambda x, axis: stack([x, x], axis=axis),
+}
+
+
+@pytest.mark.parametrize("name", AXIS_OPS)
+@pytest.mark.parametrize("axis", [10**20, -(10**20), np.int64(7)])
+def test_a_huge_axis_is_out_of_range_for_every_op_with_an_axis(name, axis):
+    with pytest.raises(ValueError, match=rf"{name}: axis {axis} is out of bounds") as info:
+        AXIS_OPS[name](Tensor(np.ones((2, 3))), axis)
+    assert isinstance(info.value, IndexError)  # NumPy's AxisError, not OverflowError
+    assert "(2, 3)" in str(info.value)
+
+
+@pytest.mark.parametrize("name", AXIS_OPS)
+@pytest.mark.parametrize("axis", [1.0, "0", True, (0, 1.5)])
+def test_an_axis_that_is_not_an_int_is_a_type_error_naming_the_op(name, axis):
+    if name in {"concatenate", "stack"} and isinstance(axis, tuple):
+        axis = [0.5]
+    message = rf"{name}: axis must be .*int.*got {re.escape(repr(axis))}"
+    with pytest.raises(TypeError, match=message):
+        AXIS_OPS[name](Tensor(np.ones((2, 3))), axis)
+
+
+def test_concatenate_with_axis_none_flattens_and_sends_gradients_back():
+    a, b = Tensor(np.ones((2, 3))), Tensor(np.ones(2))
+    out = concatenate([a, b], axis=None)
+    assert out.shape == (8,)
+    (out * np.arange(8.0)).sum().backward()
+    np.testing.assert_array_equal(a.grad, np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(b.grad, [6.0, 7.0])
+
+
+def test_linear_takes_a_plain_array_weight_as_a_constant():
+    x = Tensor(np.ones((4, 2)))
+    out = x.linear(np.full((2, 3), 2.0), np.ones(3), "relu")
+    out.sum().backward()
+    np.testing.assert_array_equal(out.data, np.full((4, 3), 5.0))
+    np.testing.assert_array_equal(x.grad, np.full((4, 2), 6.0))
+    with pytest.raises(ValueError, match=r"linear: shapes \(4, 2\) and \(3, 3\)"):
+        x.linear(np.ones((3, 3)))

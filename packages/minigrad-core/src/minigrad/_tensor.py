@@ -35,11 +35,12 @@ that nothing but the backward loop can see that node or that array.
 from __future__ import annotations
 
 import functools
+import inspect
 import reprlib
 import sys
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from typing import Any, SupportsIndex, TypeAlias, TypeVar, cast, overload
 
 import numpy as np
@@ -74,9 +75,16 @@ _AxisError: type[ValueError] = getattr(np, "exceptions", np).AxisError
 
 
 class _GradMode(threading.local):
-    """Whether operators record the graph; one flag per thread, as in PyTorch."""
+    """Whether operators record the graph; one flag per thread, as in PyTorch.
+
+    ``saved`` holds, for each `no_grad` block open in this thread, the mode it found,
+    so that leaving the block restores it however blocks and instances are nested.
+    """
 
     enabled = True
+
+    def __init__(self) -> None:  # runs once in each thread that uses it
+        self.saved: list[bool] = []
 
 
 _mode = _GradMode()
@@ -104,33 +112,75 @@ def is_grad_enabled() -> bool:
 
 
 class _NoGrad:
-    """Context manager (and decorator) returned by `no_grad`."""
+    """Context manager (and decorator) returned by `no_grad`.
 
-    __slots__ = ("_previous",)
+    It keeps no state of its own, so one instance may be reused, nested, and used by
+    several threads at once.
+    """
 
-    def __init__(self) -> None:
-        self._previous = True
+    __slots__ = ()
 
     def __enter__(self) -> None:
         global _paused
         with _paused_lock:
             _paused += 1
-        self._previous = _mode.enabled
+        _mode.saved.append(_mode.enabled)
         _mode.enabled = False
 
     def __exit__(self, *exc_info: object) -> None:
         global _paused
-        _mode.enabled = self._previous
+        _mode.enabled = _mode.saved.pop()
         with _paused_lock:
             _paused -= 1
 
     def __call__(self, func: _F) -> _F:
+        if inspect.isgeneratorfunction(func):
+            return cast(_F, _no_grad_generator(func))
+        if inspect.iscoroutinefunction(func) or inspect.isasyncgenfunction(func):
+            raise TypeError(
+                f"no_grad cannot decorate the coroutine function {func.__qualname__}: "
+                f"the mode is per thread, not per task; use 'with no_grad():' inside it"
+            )
+
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             with _NoGrad():
                 return func(*args, **kwargs)
 
         return cast(_F, wrapper)
+
+
+def _no_grad_generator(func: Callable[..., Generator[Any, Any, Any]]) -> Callable[..., Any]:
+    """Wrap a generator function so that its body runs without recording.
+
+    The mode is switched off while the generator's own code runs (each step of the
+    iteration) and restored whenever it yields, so the caller's code between steps
+    records as usual.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
+        with _NoGrad():
+            gen = func(*args, **kwargs)
+        sent: Any = None
+        thrown: BaseException | None = None
+        while True:
+            try:
+                with _NoGrad():
+                    value = gen.send(sent) if thrown is None else gen.throw(thrown)
+            except StopIteration as stop:
+                return stop.value
+            sent = thrown = None
+            try:
+                sent = yield value
+            except GeneratorExit:
+                with _NoGrad():
+                    gen.close()
+                raise
+            except BaseException as exc:  # thrown in by the caller: pass it on
+                thrown = exc
+
+    return wrapper
 
 
 @overload
@@ -318,11 +368,37 @@ def _axis_error(op: str, axis: Any, shape: tuple[int, ...], exc: ValueError) -> 
     return ValueError(f"{op}: invalid axis {axis} for a tensor of shape {shape}: {exc}")
 
 
-def _normalize_axis(axis: Any) -> Axis:
-    """Accept ``None``, an int or a sequence of ints as an axis argument."""
-    if axis is None or isinstance(axis, (int, np.integer)):
-        return None if axis is None else int(axis)
-    return tuple(int(a) for a in axis)
+def _check_axis(op: str, axis: Any, shape: tuple[int, ...], *, single: bool = False) -> Axis:
+    """Check an axis argument before NumPy sees it, and return it as ints.
+
+    Accepts ``None``, an int or a sequence of ints (only an int when ``single``). A
+    value of another type raises `TypeError`, and an int out of range NumPy's
+    ``AxisError``, each naming the operation, the axis and the shape (NumPy itself
+    would say neither, or overflow on a huge int). Repeated axes are left for NumPy to
+    refuse.
+    """
+    if axis is None and not single:
+        return None
+    if isinstance(axis, (tuple, list)) and not single:
+        return tuple(_check_one_axis(op, a, shape, axis) for a in axis)
+    return _check_one_axis(op, axis, shape, axis)
+
+
+def _check_one_axis(op: str, axis: Any, shape: tuple[int, ...], given: Any) -> int:
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        what = type(axis).__name__ if given is axis else f"a tuple holding a {type(axis).__name__}"
+        raise TypeError(
+            f"{op}: axis must be None, an int or a tuple of ints, got {given!r} ({what}) "
+            f"for a tensor of shape {shape}"
+        )
+    n = len(shape)
+    value = int(axis)
+    if (n and not -n <= value < n) or (not n and value not in (0, -1)):
+        raise _AxisError(
+            f"{op}: axis {given} is out of bounds for a tensor of shape {shape}; "
+            + (f"valid axes are -{n} to {n - 1}" if n else "a 0-d tensor has no axes")
+        )
+    return value
 
 
 def _expand_reduced(g: Array, axis: Axis, keepdims: bool) -> Array:
@@ -332,78 +408,88 @@ def _expand_reduced(g: Array, axis: Axis, keepdims: bool) -> Array:
     return np.expand_dims(g, axis)
 
 
-def _topological_order(root: Tensor) -> list[Tensor]:
-    """Return the interior nodes (those with a rule) of ``root``'s graph, ``root`` last.
+def _count_consumers(root: Tensor) -> dict[Tensor, int]:
+    """Count, for every interior node (one with a rule) above ``root``, its consumers.
 
-    An iterative depth-first walk, so graphs of any depth are fine: a node is pushed,
-    then a marker (``None``), then its parents; popping the marker means all its
-    parents are in the list. Each node's gradient is reset on the way, since an
-    intermediate's ``grad`` holds one pass's value. Leaves need no place in the order.
-    Raises before any gradient is touched if part of the graph was released.
+    The count is the number of edges from the node to nodes of ``root``'s graph: a node
+    used twice by one operation (``x * x``) counts twice. `Tensor.backward` runs a node's
+    rule only once the count has dropped to zero, that is, once every consumer has sent
+    its contribution. Each node's gradient is reset on the way, since an intermediate's
+    ``grad`` holds one pass's value. Iterative, so graphs of any depth are fine. Raises
+    before any gradient is touched if part of the graph was released.
     """
-    order: list[Tensor] = []
-    seen = {root}
-    stack: list[Tensor | None] = [root]
-    push = stack.append
-    pop = stack.pop
+    pending: dict[Tensor, int] = {}
+    stack = [root]
     while stack:
-        node = pop()
-        if node is None:
-            order.append(pop())  # type: ignore[arg-type]
-            continue
-        push(node)
-        push(None)
-        for parent in node._prev:
-            if parent._rule is not None and parent not in seen:
+        for parent in stack.pop()._prev:
+            if parent._rule is None:  # a leaf: it has no rule to wait for
+                continue
+            count = pending.get(parent)
+            if count is None:
                 if parent._rule is _released_rule:
                     raise _released_error()
-                seen.add(parent)
                 parent._grad = None
-                push(parent)
-    return order
+                pending[parent] = 1
+                stack.append(parent)
+            else:
+                pending[parent] = count + 1
+    return pending
 
 
-def _receive(parent: Tensor, pg: Array, g: Array) -> None:
+_leaf_lock = threading.Lock()
+
+
+def _receive(parent: Tensor, pg: Array, g: Array | None) -> None:
     """Add ``pg`` to ``parent``'s gradient: a contribution from a node whose gradient is ``g``.
 
-    Everything the rules have in common happens here: a gradient of another shape is
-    brought to the parent's (summed back over broadcast axes; or, from a reduction,
-    which sends its gradient with the reduced axes of size 1, broadcast back), one of
-    another dtype is cast to the parent's, and contributions are summed without
-    writing to an array that may be shared.
+    Everything the rules have in common happens here: a gradient of a broadcast
+    operand (one with more axes, or size-1 axes where the result has more) is summed
+    back to the parent's shape, one of another dtype is cast to the parent's, and
+    contributions are summed without writing to an array that may be shared. A rule
+    never returns a gradient smaller than the result of its own shape rules: reductions
+    broadcast their gradient back themselves.
     """
     pdata = parent.data
     if pg.shape != pdata.shape:
-        if pg.size < pdata.size or pg.ndim < pdata.ndim:  # from a reduction
-            if parent._rule is None and parent._grad is not None and parent._owned:
-                parent._grad += pg  # broadcasts in place: no full-size temporary
-                return
-            pg = _spread(pg, pdata.shape)
-        else:
-            pg = _unbroadcast(pg, pdata.shape)
+        pg = _unbroadcast(pg, pdata.shape)
     if pg.dtype is not pdata.dtype and pg.dtype != pdata.dtype:
         pg = pg.astype(pdata.dtype)
-    pgrad = parent._grad
     if parent._rule is not None:  # an intermediate: the sum of this pass's contributions
+        pgrad = parent._grad
         if pgrad is not None:
             pg = pgrad + pg
         # (NumPy gives a scalar, not an array, for a 0-d result)
         parent._grad = pg if pg.__class__ is _ndarray else _asarray(pg)
-    elif pgrad is None:
-        # A leaf gets an array of its own: not the gradient of another tensor passed
-        # through (by `+`, say) nor a view of one (from `reshape`), so that changing it
-        # in place changes nothing else and later contributions can be added in place.
-        if pg.__class__ is not _ndarray:
-            pg = _asarray(pg)
-        elif pg is g or pg.base is not None:
-            pg = pg.copy()
-        parent._grad = pg
-        parent._owned = True
-    elif parent._owned:
-        pgrad += pg  # an array this engine allocated for this leaf
-    else:  # an array the user assigned: never written to
-        parent._grad = _asarray(pgrad + pg)
-        parent._owned = True
+        return
+    # A leaf, perhaps shared with backward passes in other threads: NumPy releases the
+    # GIL inside `+=` on large arrays, so the accumulation is serialised by a lock.
+    with _leaf_lock:
+        pgrad = parent._grad
+        if pgrad is None:
+            # A leaf gets an array of its own: not the gradient of another tensor passed
+            # through (by `+`, say) nor a view of one (from `reshape`), so that changing
+            # it in place changes nothing else and later contributions can be added in
+            # place.
+            if pg.__class__ is not _ndarray:
+                pg = _asarray(pg)
+            elif pg is g or pg.base is not None:
+                pg = pg.copy()
+            parent._grad = pg
+            parent._owned = True
+        elif parent._owned:
+            pgrad += pg  # an array this engine allocated for this leaf
+        else:  # an array the user assigned: never written to
+            parent._grad = _asarray(pgrad + pg)
+            parent._owned = True
+
+
+def _late_contribution_error(node: Tensor) -> RuntimeError:
+    """Build the error of the engine's own check: a gradient for a node that already ran."""
+    return RuntimeError(
+        f"backward: internal error: a gradient arrived for a node of shape {node.shape} "
+        f"after its rule had run, so it would be lost; please report this with the code "
+        f"that built the graph"
+    )
 
 
 def _make_reuse_check() -> Callable[[Tensor, Array], tuple[bool, bool]] | None:
@@ -848,23 +934,17 @@ class Tensor:
         else:
             seed = self._seed(gradient)
 
-        # The interior nodes in topological order, this tensor last; it is the only one
-        # when every input of its operation is a leaf.
-        for parent in self._prev:
-            if parent._rule is not None:
-                order = _topological_order(self)
-                break
-        else:
-            order = [self]
-        del parent  # no stray reference to a node: _reuse_check counts them
-
+        # The order: a node's rule runs only after every node that consumes it has run,
+        # so that its gradient is complete. `pending` counts the consumers still to run;
+        # a node becomes ready when its count reaches zero, and leaves its count behind.
+        pending = _count_consumers(self)
         self._grad = seed
+        ready = [self]
         receive = _receive
-        next_node = order.pop
         reuse = None if retain_graph else _reuse_check
         reuse_min_size = _REUSE_MIN_SIZE
-        while order:
-            node = next_node()
+        while ready:
+            node = ready.pop()
             g = node._grad
             prev = node._prev
             if g is not None:
@@ -882,16 +962,23 @@ class Tensor:
                             saved = [saved]  # the rule empties it once it has what it needs
                 grads = node_rule(g, saved, prev)
                 saved = None
-                # Hand each gradient to its parent. The usual case, the first
-                # contribution to an intermediate, of its shape and dtype (and an array,
-                # not a NumPy scalar), needs none of _receive's work: it is done here.
-                pg = grads[0]
+            else:  # nothing reached this node: its inputs get nothing from it
+                grads = (None,) * len(prev)
+            for parent, pg in zip(prev, grads, strict=True):
+                if parent._rule is None:  # a leaf
+                    if pg is not None:
+                        receive(parent, pg, g)
+                    continue
+                count = pending.get(parent, 0)
+                if not count:
+                    raise _late_contribution_error(parent)
                 if pg is not None:
-                    parent = prev[0]
                     pdata = parent.data
+                    # The usual case, the first contribution to an intermediate, of its
+                    # shape and dtype (an array, not a NumPy scalar), needs none of
+                    # _receive's work.
                     if (
                         parent._grad is None
-                        and parent._rule is not None
                         and pg.__class__ is _ndarray
                         and pg.shape == pdata.shape
                         and pg.dtype is pdata.dtype
@@ -899,18 +986,16 @@ class Tensor:
                         parent._grad = pg
                     else:
                         receive(parent, pg, g)
-                    del parent, pdata
-                # (unrolled for two inputs: a loop costs more than the work)
-                if len(prev) == 2:
-                    if grads[1] is not None:
-                        receive(prev[1], grads[1], g)
-                elif len(prev) > 2:
-                    for i in range(1, len(prev)):
-                        pg = grads[i]
-                        if pg is not None:
-                            receive(prev[i], pg, g)
-                grads = ()  # drop the references, which _reuse_check counts
-                pg = None
+                    del pdata
+                if count == 1:
+                    del pending[parent]
+                    ready.append(parent)
+                else:
+                    pending[parent] = count - 1
+            # Drop the references _reuse_check would count when `parent` runs next.
+            grads = ()
+            parent = None  # type: ignore[assignment]
+            pg = None
             if not retain_graph:
                 # Release the node as soon as it is done: its saved arrays (and, when
                 # nobody else holds them, its parents) are freed during the pass.
@@ -931,13 +1016,14 @@ class Tensor:
         if self._rule is _released_rule:
             raise _released_error()
         seed = self._seed(gradient)
-        if self._grad is None:
-            self._grad = seed.copy() if gradient is not None else seed
-        elif self._owned:
-            self._grad += seed
-        else:
-            self._grad = self._grad + seed
-        self._owned = True
+        with _leaf_lock:
+            if self._grad is None:
+                self._grad = seed.copy() if gradient is not None else seed
+            elif self._owned:
+                self._grad += seed
+            else:
+                self._grad = self._grad + seed
+            self._owned = True
 
     def _seed(self, gradient: Any) -> Array:
         data = self.data
@@ -1277,7 +1363,10 @@ class Tensor:
         return (_matmul_grad_b(g, a, b),)
 
     def linear(
-        self, weight: Tensor, bias: Tensor | None = None, activation: str | None = None
+        self,
+        weight: Tensor | npt.ArrayLike,
+        bias: Tensor | npt.ArrayLike | None = None,
+        activation: str | None = None,
     ) -> Tensor:
         """Return ``activation(self @ weight + bias)`` as one operation: a dense layer.
 
@@ -1289,10 +1378,11 @@ class Tensor:
 
         Parameters
         ----------
-        weight : Tensor
-            Shape ``(nin, nout)``; ``self`` has shape ``(..., nin)``.
-        bias : Tensor, optional
-            Shape ``(nout,)``.
+        weight : Tensor or array_like
+            Shape ``(nin, nout)``; ``self`` has shape ``(..., nin)``. An array is a
+            constant (no gradient), converted to this tensor's dtype.
+        bias : Tensor or array_like, optional
+            Shape ``(nout,)``; an array is a constant too.
         activation : {None, 'linear', 'relu', 'tanh', 'sigmoid'}
             Applied to the affine result (``None`` and ``'linear'`` apply nothing).
 
@@ -1323,6 +1413,10 @@ class Tensor:
                 f"linear: unknown activation {activation!r}; use None, 'linear', 'relu', "
                 f"'tanh' or 'sigmoid'"
             )
+        if not isinstance(weight, Tensor):  # an array: a constant, as beside an operator
+            weight = Tensor(weight, requires_grad=False, dtype=self.data.dtype)
+        if bias is not None and not isinstance(bias, Tensor):
+            bias = Tensor(bias, requires_grad=False, dtype=self.data.dtype)
         x, w = self.data, weight.data
         b = None if bias is None else bias.data
         if w.ndim != 2 or not x.ndim or x.shape[-1] != w.shape[0]:
@@ -1548,20 +1642,22 @@ class Tensor:
         >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).sum(axis=0)
         Tensor([4., 6.], requires_grad=True)
         """
-        ax = _normalize_axis(axis)
         a: Any = self.data
+        ax = _check_axis("sum", axis, a.shape)
         try:
             out = _add_reduce(a, axis=ax, keepdims=keepdims)
         except ValueError as exc:
             raise _axis_error("sum", axis, a.shape, exc) from None
         if self.requires_grad and (not _paused or _mode.enabled):
-            return _node(out, (self,), Tensor._sum_backward, (ax, keepdims))
+            return _node(out, (self,), Tensor._sum_backward, (ax, keepdims, a.shape))
         return _const(out)
 
     @staticmethod
-    def _sum_backward(g: Array, saved: tuple[Axis, bool], prev: tuple[Tensor, ...]) -> Grads:
-        axis, keepdims = saved
-        return (_expand_reduced(g, axis, keepdims),)  # broadcast back by _receive
+    def _sum_backward(
+        g: Array, saved: tuple[Axis, bool, tuple[int, ...]], prev: tuple[Tensor, ...]
+    ) -> Grads:
+        axis, keepdims, shape = saved
+        return (_spread(_expand_reduced(g, axis, keepdims), shape),)
 
     def mean(self, axis: Axis | Sequence[int] = None, keepdims: bool = False) -> Tensor:
         """Mean over ``axis`` (all axes by default); the gradient is ``g / count``.
@@ -1584,8 +1680,8 @@ class Tensor:
         >>> Tensor([[1.0, 2.0], [3.0, 4.0]]).mean(axis=1)
         Tensor([1.5, 3.5], requires_grad=True)
         """
-        ax = _normalize_axis(axis)
         a: Any = self.data
+        ax = _check_axis("mean", axis, a.shape)
         try:
             total = _add_reduce(a, axis=ax, keepdims=keepdims)
         except ValueError as exc:
@@ -1593,13 +1689,17 @@ class Tensor:
         count = a.size // max(total.size, 1)
         out = total / a.dtype.type(count)  # as NumPy's mean does: the sum over the count
         if self.requires_grad and (not _paused or _mode.enabled):
-            return _node(out, (self,), Tensor._mean_backward, (ax, keepdims, count))
+            return _node(out, (self,), Tensor._mean_backward, (ax, keepdims, count, a.shape))
         return _const(out)
 
     @staticmethod
-    def _mean_backward(g: Array, saved: tuple[Axis, bool, int], prev: tuple[Tensor, ...]) -> Grads:
-        axis, keepdims, count = saved
-        return (_expand_reduced(g, axis, keepdims) / g.dtype.type(count),)
+    def _mean_backward(
+        g: Array, saved: tuple[Axis, bool, int, tuple[int, ...]], prev: tuple[Tensor, ...]
+    ) -> Grads:
+        axis, keepdims, count, shape = saved
+        grad = _spread(_expand_reduced(g, axis, keepdims), shape)
+        grad /= g.dtype.type(count)  # (on the spread array: no 0 / 0 for an empty one)
+        return (grad,)
 
     def max(self, axis: Axis | Sequence[int] = None, keepdims: bool = False) -> Tensor:
         """Maximum over ``axis`` (all axes by default).
@@ -1627,8 +1727,8 @@ class Tensor:
         >>> x.grad
         array([0. , 0.5, 0.5])
         """
-        ax = _normalize_axis(axis)
         a: Any = self.data
+        ax = _check_axis("max", axis, a.shape)
         if a.size == 0:
             raise ValueError(f"max: cannot take the maximum of an empty tensor (shape {a.shape})")
         try:
@@ -1676,6 +1776,7 @@ class Tensor:
         Tensor([0.5, 0.5, 0. ], requires_grad=True)
         """
         a = self.data
+        axis = _check_axis("softmax", axis, a.shape)  # type: ignore[assignment]
         try:
             e = np.exp(a - _max_reduce(a, axis=axis, keepdims=True))
         except ValueError as exc:
@@ -1713,6 +1814,7 @@ class Tensor:
         Tensor([-10000.,      0.], requires_grad=True)
         """
         a = self.data
+        axis = _check_axis("log_softmax", axis, a.shape)  # type: ignore[assignment]
         try:
             z = a - _max_reduce(a, axis=axis, keepdims=True)
         except ValueError as exc:
@@ -1925,7 +2027,7 @@ def _as_tensors(op: str, tensors: Iterable[Any]) -> list[Tensor]:
     ]
 
 
-def concatenate(tensors: Iterable[Tensor | npt.ArrayLike], axis: int = 0) -> Tensor:
+def concatenate(tensors: Iterable[Tensor | npt.ArrayLike], axis: int | None = 0) -> Tensor:
     """Join tensors along an existing axis, like ``numpy.concatenate``.
 
     Parameters
@@ -1933,8 +2035,8 @@ def concatenate(tensors: Iterable[Tensor | npt.ArrayLike], axis: int = 0) -> Ten
     tensors : sequence of Tensor
         Tensors (or arrays, treated as constants) whose shapes agree except along
         ``axis``.
-    axis : int, default 0
-        The axis to join along.
+    axis : int or None, default 0
+        The axis to join along; ``None`` flattens the inputs first, as NumPy does.
 
     Returns
     -------
@@ -1953,22 +2055,29 @@ def concatenate(tensors: Iterable[Tensor | npt.ArrayLike], axis: int = 0) -> Ten
     (3,)
     """
     items = _as_tensors("concatenate", tensors)
+    if axis is not None:
+        axis = _check_axis("concatenate", axis, items[0].shape, single=True)  # type: ignore[assignment]
     try:
         out = np.concatenate([t.data for t in items], axis=axis)
-    except _AxisError as exc:
-        raise _axis_error("concatenate", axis, items[0].shape, exc) from None
     except ValueError as exc:
         raise _shape_error("concatenate", *(t.shape for t in items), detail=str(exc)) from None
     if _recording(*items):
-        ax = axis % out.ndim
-        bounds = np.cumsum([t.data.shape[ax] for t in items])[:-1]
-        return _node(out, tuple(items), _concatenate_backward, (ax, bounds))
+        if axis is None:  # the inputs were flattened first, as in NumPy
+            sizes = [t.data.size for t in items]
+        else:
+            sizes = [t.data.shape[axis] for t in items]
+        bounds = np.cumsum(sizes)[:-1]
+        return _node(out, tuple(items), _concatenate_backward, (axis, bounds))
     return _const(out)
 
 
-def _concatenate_backward(g: Array, saved: tuple[int, Array], prev: tuple[Tensor, ...]) -> Grads:
+def _concatenate_backward(
+    g: Array, saved: tuple[int | None, Array], prev: tuple[Tensor, ...]
+) -> Grads:
     axis, bounds = saved
-    pieces = np.split(g, bounds, axis=axis)
+    pieces = np.split(g, bounds, axis=0 if axis is None else axis)
+    if axis is None:
+        pieces = [p.reshape(t.data.shape) for p, t in zip(pieces, prev, strict=True)]
     return tuple(p if t.requires_grad else None for p, t in zip(pieces, prev, strict=True))
 
 
@@ -1999,14 +2108,21 @@ def stack(tensors: Iterable[Tensor | npt.ArrayLike], axis: int = 0) -> Tensor:
     (2, 2)
     """
     items = _as_tensors("stack", tensors)
+    n = items[0].ndim + 1
     try:
-        out = np.stack([t.data for t in items], axis=axis)
+        axis = _check_axis("stack", axis, (0,) * n, single=True)  # type: ignore[assignment]
     except _AxisError:
-        n = items[0].ndim + 1
         raise _AxisError(
             f"stack: axis {axis} is out of bounds for stacking tensors of shape "
             f"{items[0].shape}; the result has {n} axes, so valid axes are -{n} to {n - 1}"
         ) from None
+    except TypeError:
+        raise TypeError(
+            f"stack: axis must be an int, got {axis!r} ({type(axis).__name__}) for tensors "
+            f"of shape {items[0].shape}"
+        ) from None
+    try:
+        out = np.stack([t.data for t in items], axis=axis)
     except ValueError as exc:
         raise _shape_error("stack", *(t.shape for t in items), detail=str(exc)) from None
     if _recording(*items):
