@@ -1,9 +1,10 @@
 """Benchmark minigrad against the same training steps written by hand in NumPy.
 
-Runs the workloads W1-W5 (see workloads.py), the per-op overhead table and the memory
-measurements; interleaves the implementations round by round; checks on the first step
-that minigrad's (and PyTorch's) gradients equal the hand-written ones; prints Markdown
-tables and writes a JSON file and a bar chart.
+Runs the workloads W1-W6 and the original API's loop on W1-W3 (the ``-orig`` workloads;
+see workloads.py), the per-op overhead table and the memory measurements; interleaves the
+implementations round by round; checks on the first step that minigrad's (and PyTorch's)
+gradients equal the hand-written ones; prints Markdown tables and writes a JSON file and
+a bar chart.
 
     python benchmarks/run.py                 # full run, a few minutes
     python benchmarks/run.py --quick         # about a minute
