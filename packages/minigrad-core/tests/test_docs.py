@@ -9,10 +9,17 @@ from pathlib import Path
 import pytest
 
 import minigrad
-from minigrad import _gradcheck, _tensor
+from minigrad import _functions, _gradcheck, _graph, _mode, _rules, _shapes, _tensor
 
+MODULES = (_tensor, _functions, _gradcheck, _graph, _mode, _rules, _shapes)
 PUBLIC = ["Tensor", "concatenate", "stack", "where", "no_grad", "is_grad_enabled"]
-PUBLIC += ["gradcheck", "GradcheckError"]
+PUBLIC += ["gradcheck", "GradcheckError", "define_op", "set_memory_saving"]
+
+
+def _defined_in(obj):
+    """The file that defines a function or class (its __module__ says ``minigrad``)."""
+    functions = [obj] if hasattr(obj, "__code__") else list(vars(obj).values())
+    return next(f.__code__.co_filename for f in functions if hasattr(f, "__code__"))
 
 
 def _collect_examples():
@@ -24,12 +31,12 @@ def _collect_examples():
     """
     finder = doctest.DocTestFinder()
     tests = {}
-    for module in (_tensor, _gradcheck, minigrad):
+    for module in (*MODULES, minigrad):
         for test in finder.find(module, module.__name__):
             tests[test.name] = test
     for name in PUBLIC:
         obj = getattr(minigrad, name)
-        home = _tensor if hasattr(_tensor, name) else _gradcheck
+        (home,) = [m for m in MODULES if _defined_in(obj) == m.__file__]
         assert getattr(home, name) is obj
         for test in finder.find(obj, f"{home.__name__}.{name}", module=False, globs=vars(home)):
             tests[test.name] = test

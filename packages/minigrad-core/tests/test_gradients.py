@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from minigrad import Tensor, _tensor, concatenate, gradcheck, stack, where
+from minigrad import Tensor, _graph, concatenate, gradcheck, stack, where
 
 # How inputs are drawn. "any": |x| in [0.2, 2] with random sign (away from the kinks of
 # relu, abs and clip, and from division by zero); "pos": x in [0.5, 2] (log, pow).
@@ -183,7 +183,7 @@ def overwrite_small_gradients(monkeypatch):
     # Backward overwrites the gradient of an intermediate nobody can see, in place,
     # when it is large; make it do so here too, where intermediates are small, so that
     # the in-place rules are checked as well.
-    monkeypatch.setattr(_tensor, "_REUSE_MIN_SIZE", 0)
+    monkeypatch.setattr(_graph.MEMORY, "min_size", 0)
 
 
 def draw(shape: tuple[int, ...], kind: str, rng: np.random.Generator) -> np.ndarray:

@@ -8,7 +8,7 @@ import weakref
 
 import numpy as np
 
-from minigrad import Tensor
+from minigrad import Tensor, set_memory_saving
 
 
 def test_backward_through_a_chain_of_a_million_ops():
@@ -98,15 +98,12 @@ def test_keeping_losses_after_backward_keeps_no_activations():
     assert growth_while_keeping_losses(retain_graph=True) > 5 * activation
 
 
-def backward_peak(monkeypatch_reuse, reuse):
-    from minigrad import _tensor
-
+def backward_peak(reuse):
     rng = np.random.default_rng(0)
     x = Tensor(rng.standard_normal((512, 16)), requires_grad=False)
     w1, w2 = Tensor(rng.standard_normal((16, 256))), Tensor(rng.standard_normal((256, 256)))
     w3 = Tensor(rng.standard_normal((256, 2)))
-    if not reuse:
-        monkeypatch_reuse.setattr(_tensor, "_reuse_check", None)
+    previous = set_memory_saving(reuse)
     loss = x.linear(w1, activation="relu").linear(w2, activation="tanh").linear(w3).sum()
     tracemalloc.start()
     try:
@@ -114,13 +111,13 @@ def backward_peak(monkeypatch_reuse, reuse):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-        monkeypatch_reuse.undo()
+        set_memory_saving(previous)
     return peak
 
 
-def test_backward_overwrites_gradients_nobody_can_see_instead_of_allocating(monkeypatch):
+def test_backward_overwrites_gradients_nobody_can_see_instead_of_allocating():
     activation = 512 * 256 * 8
-    saved = backward_peak(monkeypatch, reuse=False) - backward_peak(monkeypatch, reuse=True)
+    saved = backward_peak(reuse=False) - backward_peak(reuse=True)
     assert saved > 0.9 * activation
 
 

@@ -1,7 +1,14 @@
 """minigrad: a small, readable reverse-mode autograd engine on NumPy.
 
 This package (the ``minigrad-core`` distribution) holds the engine: `Tensor`,
-`no_grad`, `gradcheck` and the functions `concatenate`, `stack` and `where`.
+`no_grad`, `gradcheck`, the functions `concatenate`, `stack` and `where`, and
+`define_op` to add an operation of your own.
+
+The engine reads top to bottom in four modules: `minigrad._tensor` (the `Tensor` type
+and its operators), `minigrad._rules` (every operation's gradient rule, in one table),
+`minigrad._graph` (the backward pass: its order, who owns which gradient, the memory
+saving) and `minigrad._mode` (grad mode and `no_grad`); `_shapes` and `_errors` hold
+what they share.
 
 Two more distributions add subpackages under the same import name:
 ``minigrad-nn`` (``minigrad.nn``: layers, losses, optimizers, save/load) and
@@ -23,14 +30,16 @@ from typing import TYPE_CHECKING, Any
 
 # `X as X`: an explicit re-export, for type checkers (the real __all__ is computed below).
 from minigrad.__about__ import __version__ as __version__
+from minigrad._functions import concatenate as concatenate
+from minigrad._functions import stack as stack
+from minigrad._functions import where as where
 from minigrad._gradcheck import GradcheckError as GradcheckError
 from minigrad._gradcheck import gradcheck as gradcheck
+from minigrad._graph import set_memory_saving as set_memory_saving
+from minigrad._mode import is_grad_enabled as is_grad_enabled
+from minigrad._mode import no_grad as no_grad
 from minigrad._tensor import Tensor as Tensor
-from minigrad._tensor import concatenate as concatenate
-from minigrad._tensor import is_grad_enabled as is_grad_enabled
-from minigrad._tensor import no_grad as no_grad
-from minigrad._tensor import stack as stack
-from minigrad._tensor import where as where
+from minigrad._tensor import define_op as define_op
 
 # Let ``minigrad.nn`` and ``minigrad.data`` be found in other folders too, as
 # when a package is installed in editable mode from its own source tree.
@@ -45,14 +54,33 @@ if TYPE_CHECKING:
     from minigrad.nn import Layer as Layer
     from minigrad.nn import Module as Module
 
+# The public names report this package as their module (in reprs, tracebacks and help()),
+# not the private module that defines them.
+for _public in (
+    Tensor,
+    GradcheckError,
+    concatenate,
+    define_op,
+    gradcheck,
+    is_grad_enabled,
+    no_grad,
+    set_memory_saving,
+    stack,
+    where,
+):
+    _public.__module__ = __name__
+del _public
+
 _CORE_NAMES = [
     "GradcheckError",
     "Tensor",
     "__version__",
     "concatenate",
+    "define_op",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",
+    "set_memory_saving",
     "stack",
     "where",
 ]

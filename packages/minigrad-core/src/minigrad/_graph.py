@@ -1,0 +1,310 @@
+"""The graph and the backward pass: the order of the walk, and who owns which gradient.
+
+The graph
+---------
+Every operator (see `minigrad._tensor`) returns a tensor. When it must record, that
+tensor is a *node* of the graph, with three fields besides its data:
+
+- ``_inputs``: the tensors the operation was applied to (a constant operand, as the 2
+  of ``x * 2``, stands there as `minigrad._rules.CONSTANT`);
+- ``_rule``: its vector-Jacobian rule, from `minigrad._rules`;
+- ``_saved``: what the forward pass kept for the rule.
+
+A *leaf* is a tensor with no rule: one the user created. Nothing in a node refers to
+the node itself, so a graph has no reference cycles and is freed by reference counting
+as soon as its last tensor goes.
+
+The order
+---------
+`backward` runs a node's rule only after **every node that consumes it has run**, so
+that the node's gradient is complete when its rule reads it (a node reached by two
+paths, as ``h`` in ``h + f(h)``, first receives both contributions). It counts each
+node's consumers first (`count_consumers`), then runs the nodes whose count has
+dropped to zero. A contribution to a node that has already run is impossible by this
+construction; were it to happen it raises instead of being lost.
+
+Who owns a gradient
+-------------------
+- A leaf's ``grad`` accumulates over passes. The engine adds to it in place only when
+  it allocated that array itself (``_owned``); an array the user assigned
+  (``p.grad = ...``) is never written to: the first contribution replaces it by a new
+  array. Accumulation into leaves holds a lock, so that backward passes in several
+  threads into the same parameters lose nothing.
+- An intermediate's ``grad`` holds this pass's value, reset when the pass starts. It is
+  whatever its consumers' rules returned, or the engine's sum of them; a rule's result
+  may be shared (``add`` passes ``g`` to both inputs), so it is never written to in
+  place, except by the memory saving below, which first proves that nothing else holds
+  it.
+- The seed, and so an array given as ``gradient=``, belongs to the root, which the
+  memory saving never touches.
+
+Memory saving
+-------------
+Two optimisations keep the memory of a training step close to hand-written NumPy
+code: a node's output is dropped before its rule runs when nothing but this loop can
+see the node, and a few rules (`minigrad._rules.IN_PLACE`) then overwrite the node's
+gradient in place when nothing else holds that array either. Both are decided by
+reference counts in one function, `may_reuse`, and both are off when
+`set_memory_saving(False)` was called (or ``MINIGRAD_MEMORY_SAVING=0`` was set before
+import), when ``retain_graph=True``, and for arrays below ``MEMORY.min_size``
+elements.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from minigrad import _errors
+from minigrad._rules import IN_PLACE, Grads
+from minigrad._shapes import sum_to_shape
+
+if TYPE_CHECKING:
+    from minigrad._tensor import Tensor
+
+Array = npt.NDArray[Any]
+_ndarray = np.ndarray
+
+
+class _MemorySaving:
+    """The switch of the memory saving, and the size below which it never acts.
+
+    Below ``min_size`` elements a new array costs less than the reference-count check
+    (NumPy caches small allocations). Tests lower it to exercise the in-place rules on
+    small graphs; it is the engine's one test hook.
+    """
+
+    __slots__ = ("enabled", "min_size")
+
+    def __init__(self) -> None:
+        self.enabled = os.environ.get("MINIGRAD_MEMORY_SAVING", "1").strip() not in {"0", ""}
+        self.min_size = 4096
+
+
+MEMORY = _MemorySaving()
+
+
+def set_memory_saving(enabled: bool) -> bool:
+    """Turn on or off the memory optimisations of `Tensor.backward`; return the old setting.
+
+    With them on (the default), backward frees a node's output before its rule runs
+    and overwrites large intermediate gradients in place, whenever nothing outside the
+    backward pass can see them: a training step then peaks at the memory of the same
+    step written by hand in NumPy. Results are identical either way; turn them off to
+    rule them out when debugging, or set ``MINIGRAD_MEMORY_SAVING=0`` before import.
+
+    Parameters
+    ----------
+    enabled : bool
+        The new setting, for every thread.
+
+    Returns
+    -------
+    bool
+        The setting before the call.
+
+    Examples
+    --------
+    >>> from minigrad import set_memory_saving
+    >>> previous = set_memory_saving(False)
+    >>> set_memory_saving(previous)
+    False
+    """
+    previous = MEMORY.enabled
+    MEMORY.enabled = bool(enabled)
+    return previous
+
+
+def backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
+    """Send ``seed``, the gradient of ``root``, back through ``root``'s graph."""
+    pending = count_consumers(root)
+    root._grad = seed
+    saving = MEMORY.enabled and not retain_graph
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        g = node._grad
+        inputs = node._inputs
+        if g is None:  # nothing reached this node: its inputs get nothing from it
+            grads: Grads = (None,) * len(inputs)
+        else:
+            rule, saved = node._rule, node._saved
+            if saving and g.size >= MEMORY.min_size and node is not root:
+                rule, saved = may_reuse(node, g, rule, saved)  # type: ignore[arg-type]
+            grads = rule(g, saved, inputs)  # type: ignore[misc]
+            saved = None
+        for parent, grad in zip(inputs, grads, strict=True):
+            if parent._rule is None:  # a leaf
+                if grad is not None:
+                    add_to_leaf(parent, grad, g)
+                continue
+            count = pending.get(parent, 0)
+            if not count:
+                raise _errors.late_contribution_error(parent.shape)
+            if grad is not None:
+                add_to_intermediate(parent, grad)
+            if count == 1:  # its last consumer has run: so may it
+                del pending[parent]
+                ready.append(parent)
+            else:
+                pending[parent] = count - 1
+        # Drop this loop's references to other nodes and arrays: may_reuse counts them.
+        grads = ()
+        parent = grad = None  # type: ignore[assignment]
+        if not retain_graph:
+            release(node)
+
+
+def count_consumers(root: Tensor) -> dict[Tensor, int]:
+    """Count, for every node above ``root``, the edges to its consumers in ``root``'s graph.
+
+    A node used twice by one operation (``x * x``) counts twice. Each node's gradient is
+    reset on the way, since an intermediate's ``grad`` holds one pass's value.
+    Iterative, so graphs of any depth are fine. Raises before any gradient is touched
+    if part of the graph was released by an earlier pass.
+    """
+    pending: dict[Tensor, int] = {}
+    stack = [root]
+    while stack:
+        for parent in stack.pop()._inputs:
+            if parent._rule is None:  # a leaf: it has no rule to wait for
+                continue
+            count = pending.get(parent)
+            if count is None:
+                if parent._rule is released_rule:
+                    raise _errors.released_error()
+                parent._grad = None
+                pending[parent] = 1
+                stack.append(parent)
+            else:
+                pending[parent] = count + 1
+    return pending
+
+
+def add_to_intermediate(node: Tensor, grad: Array) -> None:
+    """Add ``grad`` to this pass's gradient of an intermediate ``node``, out of place."""
+    data = node.data
+    if grad.__class__ is not _ndarray or grad.shape != data.shape or grad.dtype != data.dtype:
+        grad = _fit(grad, data)
+    if node._grad is not None:
+        grad = node._grad + grad
+        if grad.__class__ is not _ndarray:  # NumPy adds 0-d arrays into a scalar
+            grad = np.asarray(grad)
+    node._grad = grad
+
+
+_leaf_lock = threading.Lock()
+
+
+def add_to_leaf(leaf: Tensor, grad: Array, incoming: Array | None) -> None:
+    """Add ``grad`` to a leaf's accumulated gradient (``incoming``: the rule's own ``g``)."""
+    data = leaf.data
+    if grad.__class__ is not _ndarray or grad.shape != data.shape or grad.dtype != data.dtype:
+        grad = _fit(grad, data)
+    # NumPy releases the GIL inside `+=` on large arrays, so passes in other threads
+    # could add into this array at the same time: accumulation holds a lock.
+    with _leaf_lock:
+        current = leaf._grad
+        if current is None:
+            # The leaf gets an array of its own: not the gradient of another tensor
+            # passed through (by `+`, say) nor a view of one (from `reshape`), so that
+            # later contributions can be added to it in place.
+            if grad is incoming or grad.base is not None:
+                grad = grad.copy()
+            leaf._grad = grad
+            leaf._owned = True
+        elif leaf._owned:
+            current += grad  # an array this engine allocated for this leaf
+        else:  # an array the user assigned: never written to
+            leaf._grad = np.asarray(current + grad)  # (an array, also for 0-d ones)
+            leaf._owned = True
+
+
+def _fit(grad: Any, data: Array) -> Array:
+    """Bring a rule's gradient to its input's shape and dtype, as a NumPy array."""
+    fitted: Array = np.asarray(grad)
+    if fitted.shape != data.shape:
+        fitted = sum_to_shape(fitted, data.shape)  # the input was broadcast: sum it back
+    if fitted.dtype != data.dtype:
+        fitted = fitted.astype(data.dtype)
+    return fitted
+
+
+def release(node: Tensor) -> None:
+    """Forget a node's inputs and saved arrays once its rule has run."""
+    node._inputs = ()
+    node._saved = None
+    node._rule = released_rule
+
+
+def released_rule(g: Array, saved: Any, inputs: Any) -> Grads:
+    """Rule of a node whose graph was released by a previous backward pass."""
+    raise _errors.released_error()
+
+
+# -- the one place where reference counts decide -----------------------------------
+
+
+def _make_reference_probe() -> tuple[int, int] | None:
+    """Measure the reference counts `may_reuse` sees for a node nobody else holds.
+
+    ``may_reuse`` is called from `backward` on a node popped from the ready list and
+    held only by a local variable, and on its gradient held only by the node's slot
+    and a local variable. The counts expected in that situation are measured here,
+    once, by the same call in the same situation, so that no interpreter detail is
+    assumed. Where the interpreter has no reference counts (PyPy), nothing is reused.
+    """
+    if not hasattr(sys, "getrefcount"):  # pragma: no cover - CPython always has it
+        return None
+
+    class Probe:
+        __slots__ = ("__weakref__", "_grad")
+        _grad: Any
+
+    def counts(node: Any, g: Any) -> tuple[int, int]:  # as in `may_reuse`'s frame
+        return sys.getrefcount(node), sys.getrefcount(g)
+
+    ready = [Probe()]  # as in `backward`'s frame: popped, held by a local variable
+    node = ready.pop()
+    node._grad = g = Probe()
+    expected = counts(node, g)
+    del node, g
+    return expected
+
+
+_EXPECTED_COUNTS = _make_reference_probe()
+# What a node's `data` becomes when backward drops it early (only when nothing outside
+# the backward loop can see the node, so nobody can read it).
+RELEASED_DATA: Array = np.empty(0)
+RELEASED_DATA.flags.writeable = False
+
+
+def may_reuse(node: Tensor, g: Array, rule: Callable[..., Grads], saved: Any) -> tuple[Any, Any]:
+    """Free what nobody else can see before ``node``'s rule runs; return the rule to run.
+
+    If nothing outside the backward loop refers to ``node`` (no variable, container or
+    weak reference), nobody can read its ``data`` or ``grad`` any more: its output is
+    dropped now, before the rule allocates its inputs' gradients. If, besides, nothing
+    else holds ``g`` and it owns its writable memory, the rule's in-place variant may
+    overwrite it. Reference counts answer both questions.
+    """
+    if _EXPECTED_COUNTS is None:  # pragma: no cover - no reference counts
+        return rule, saved
+    node_count, grad_count = sys.getrefcount(node), sys.getrefcount(g)
+    if node_count != _EXPECTED_COUNTS[0] or weakref.getweakrefcount(node):
+        return rule, saved
+    node.data = RELEASED_DATA
+    node._saved = None
+    in_place = IN_PLACE.get(rule)
+    if in_place is None or grad_count != _EXPECTED_COUNTS[1]:
+        return rule, saved
+    if g.base is not None or not g.flags.writeable:
+        return rule, saved
+    return in_place, [saved]  # the in-place rule empties the list once it has what it needs
