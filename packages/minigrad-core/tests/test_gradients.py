@@ -7,14 +7,16 @@ outputs and gradients that agree with the float64 ones).
 
 from __future__ import annotations
 
+import re
 import zlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from minigrad import Tensor, _graph, concatenate, gradcheck, stack, where
+from minigrad import Tensor, _graph, _rules, concatenate, gradcheck, stack, where
 
 # How inputs are drawn. "any": |x| in [0.2, 2] with random sign (away from the kinks of
 # relu, abs and clip, and from division by zero); "pos": x in [0.5, 2] (log, pow).
@@ -23,6 +25,19 @@ ANY, POS = "any", "pos"
 
 def case(name: str, fn: Callable[..., Tensor], *shapes: Any, kind: str = ANY) -> Any:
     return pytest.param(fn, shapes, kind, id=name)
+
+
+def rule_of(name: str) -> str | None:
+    """The rule a case checks: its name up to the first '-', '(' or ':' (None for a mix)."""
+    if name.startswith("mix:"):  # several rules combined: how backward adds them up
+        return None
+    head = re.split(r"[-(:]", name)[0]
+    return RULE_ALIASES.get(head, head)
+
+
+# Case names that do not start with their rule's name.
+RULE_ALIASES = {"radd": "add", "rsub": "sub", "rmul": "mul", "rdiv": "div", "rpow": "pow"}
+RULE_ALIASES |= {"T": "transpose", "log_softmax": "log_softmax"}
 
 
 CASES = [
@@ -126,8 +141,8 @@ CASES = [
     case("softmax", lambda a: a.softmax(), (3, 4)),
     case("softmax-axis0", lambda a: a.softmax(axis=0), (3, 4)),
     case("softmax-1d", lambda a: a.softmax(), (5,)),
-    case("log-softmax", lambda a: a.log_softmax(), (3, 4)),
-    case("log-softmax-axis1-3d", lambda a: a.log_softmax(axis=1), (2, 3, 4)),
+    case("log_softmax", lambda a: a.log_softmax(), (3, 4)),
+    case("log_softmax-axis1-3d", lambda a: a.log_softmax(axis=1), (2, 3, 4)),
     # -- functions of several tensors ----------------------------------------------------
     case("concatenate-axis0", lambda a, b: concatenate([a, b]), (2, 3), (4, 3)),
     case("concatenate-axis-neg", lambda a, b: concatenate([a, b, a], axis=-1), (2, 3), (2, 1)),
@@ -139,51 +154,53 @@ CASES = [
     case("where-bcast", lambda a, b: where(np.array([True, False, True]), a, b), (2, 3), (1,)),
     case("where-scalar", lambda a: where(a.data < 0, 0.5, a), (3, 4)),
     # -- reused operands and sub-expressions ---------------------------------------------
-    case("x*x", lambda a: a * a, (3, 4)),
-    case("x+x", lambda a: a + a, (3,)),
-    case("x-x", lambda a: a - a, (3,)),
-    case("x/x", lambda a: a / a, (3,)),
-    case("x@x.T", lambda a: a @ a.T, (3, 4)),
-    case("shared-subexpression", lambda a, b: (a * b).tanh() + (a * b) ** 2, (3,), (3,)),
-    case("diamond", lambda a: (lambda h: h.exp() * h.sigmoid() - h)(a.tanh()), (2, 3)),
-    case("x**x", lambda a: a**a, (3,), kind=POS),
+    case("mix:x*x", lambda a: a * a, (3, 4)),
+    case("mix:x+x", lambda a: a + a, (3,)),
+    case("mix:x-x", lambda a: a - a, (3,)),
+    case("mix:x/x", lambda a: a / a, (3,)),
+    case("mix:x@x.T", lambda a: a @ a.T, (3, 4)),
+    case("mix:shared-subexpression", lambda a, b: (a * b).tanh() + (a * b) ** 2, (3,), (3,)),
+    case("mix:diamond", lambda a: (lambda h: h.exp() * h.sigmoid() - h)(a.tanh()), (2, 3)),
+    case("mix:x**x", lambda a: a**a, (3,), kind=POS),
     # -- an intermediate reached by two paths of different length ------------------------
-    case("h+h*2", lambda a, b: (lambda h: h + h * 2)(a * b), (3,), (3,)),
-    case("h+2*h", lambda a, b: (lambda h: h + 2 * h)(a * b), (2, 3), (3,)),
-    case("h-h*2", lambda a, b: (lambda h: h - h * 2)(a * b), (3,), ()),
-    case("h+h/2", lambda a: (lambda h: h + h / 2)(a.tanh()), (3, 2)),
-    case("h+tanh(h)", lambda a: (lambda h: h + h.tanh())(a * 1.5), (4,)),
-    case("residual", lambda x, w: (lambda h: h + (h @ w).tanh())(x.tanh()), (3, 4), (4, 4)),
-    case("silu", lambda a: (lambda h: h * h.sigmoid())(a * 2.0), (2, 5)),
-    case("centring", lambda a: (lambda h: h - h.mean(axis=1, keepdims=True))(a.exp()), (3, 4)),
-    case("normalising", lambda a: (lambda e: e / e.sum())(a.exp()), (5,)),
+    case("mix:h+h*2", lambda a, b: (lambda h: h + h * 2)(a * b), (3,), (3,)),
+    case("mix:h+2*h", lambda a, b: (lambda h: h + 2 * h)(a * b), (2, 3), (3,)),
+    case("mix:h-h*2", lambda a, b: (lambda h: h - h * 2)(a * b), (3,), ()),
+    case("mix:h+h/2", lambda a: (lambda h: h + h / 2)(a.tanh()), (3, 2)),
+    case("mix:h+tanh(h)", lambda a: (lambda h: h + h.tanh())(a * 1.5), (4,)),
+    case("mix:residual", lambda x, w: (lambda h: h + (h @ w).tanh())(x.tanh()), (3, 4), (4, 4)),
+    case("mix:silu", lambda a: (lambda h: h * h.sigmoid())(a * 2.0), (2, 5)),
+    case("mix:centring", lambda a: (lambda h: h - h.mean(axis=1, keepdims=True))(a.exp()), (3, 4)),
+    case("mix:normalising", lambda a: (lambda e: e / e.sum())(a.exp()), (5,)),
     case(
-        "linear-residual",
+        "mix:linear-residual",
         lambda x, w: (lambda h: h + h.linear(w, activation="relu"))(x * 1.0),
         (4, 3),
         (3, 3),
     ),
     case(
-        "mlp-layer",
+        "mix:mlp-layer",
         lambda x, w, b: (x @ w + b).relu().sum(axis=1).mean(),
         (5, 3),
         (3, 4),
         (4,),
     ),
     case(
-        "cross-entropy",
+        "mix:cross-entropy",
         lambda z: -z.log_softmax()[np.arange(4), np.array([0, 2, 1, 2])].mean(),
         (4, 3),
     ),
 ]
 
 
-@pytest.fixture(autouse=True)
-def overwrite_small_gradients(monkeypatch):
-    # Backward overwrites the gradient of an intermediate nobody can see, in place,
-    # when it is large; make it do so here too, where intermediates are small, so that
-    # the in-place rules are checked as well.
+@pytest.fixture(autouse=True, params=[True, False], ids=["saving", "no-saving"])
+def memory_saving(request, monkeypatch):
+    # With the memory saving on, backward overwrites the gradient of an intermediate
+    # nobody can see, in place, when it is large; make it do so here too, where
+    # intermediates are small, so that the in-place rules are checked as well. Every
+    # case runs with it off too.
     monkeypatch.setattr(_graph.MEMORY, "min_size", 0)
+    monkeypatch.setattr(_graph.MEMORY, "enabled", request.param)
 
 
 def draw(shape: tuple[int, ...], kind: str, rng: np.random.Generator) -> np.ndarray:
@@ -214,3 +231,11 @@ def test_gradient_matches_finite_differences(fn, shapes, kind, dtype):
     for got, want in zip(inputs, reference, strict=True):
         assert got.grad.dtype == np.float32
         np.testing.assert_allclose(got.grad, want.grad, rtol=2e-3, atol=2e-4)
+
+
+def test_the_rule_table_the_gradcheck_table_and_the_readme_name_the_same_ops():
+    checked = {rule_of(p.id) for p in CASES} - {None}
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    documented = set(re.findall(r"^\| `(\w+)` \|", readme.read_text(encoding="utf-8"), re.M))
+    assert checked == set(_rules.RULES)
+    assert documented == set(_rules.RULES)

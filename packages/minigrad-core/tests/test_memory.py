@@ -121,7 +121,7 @@ def test_backward_overwrites_gradients_nobody_can_see_instead_of_allocating():
     assert saved > 0.9 * activation
 
 
-def backward_peak_in_activations(retain_graph, hold=False):
+def backward_peak_in_activations(retain_graph, hold=False, saving=True):
     # Three relu layers on a tall batch: each activation is (4096, 64) float64, 2 MiB,
     # and the weights are small beside it.
     rng = np.random.default_rng(1)
@@ -137,9 +137,11 @@ def backward_peak_in_activations(retain_graph, hold=False):
         held = (h1, h2) if hold else ()
         del h1, h2
         tracemalloc.reset_peak()
+        previous = set_memory_saving(saving)
         loss.backward(retain_graph=retain_graph)
         _, peak = tracemalloc.get_traced_memory()
     finally:
+        set_memory_saving(previous)
         tracemalloc.stop()
     for h in held:  # what the user holds is intact
         assert h.data.shape == (4096, 64) and h.grad.shape == (4096, 64)
@@ -155,3 +157,5 @@ def test_backward_frees_each_activation_as_soon_as_its_rule_has_used_it():
     assert backward_peak_in_activations(retain_graph=True) > 4
     # Activations the user holds stay alive (and get their gradients) too.
     assert backward_peak_in_activations(retain_graph=False, hold=True) > 4
+    # With the memory saving switched off, outputs are freed only after their rules.
+    assert backward_peak_in_activations(retain_graph=False, saving=False) > 4

@@ -76,6 +76,41 @@ def test_layer_round_trip_float32(tmp_path):
     np.testing.assert_array_equal(loaded.b.data, [1.0, 2.0, 3.0])
 
 
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda: Layer(1, 1, seed=0),
+        lambda: Layer(4, 3, "sigmoid", seed=0, dtype="float32"),
+        lambda: MLP(2, [1], seed=0),
+        lambda: MLP(2, [1], activation="tanh", output_activation="relu", seed=0),
+        lambda: MLP(3, [4, 4, 4, 4, 2], activation=None, seed=0, dtype=np.float32),
+    ],
+    ids=["layer-1x1", "layer-float32", "mlp-one-layer", "mlp-one-layer-tanh", "mlp-deep"],
+)
+def test_what_a_configuration_plans_is_what_it_builds(tmp_path, build):
+    # Loading compares the shapes a configuration plans with the file before building;
+    # a plan that differed from what the constructor builds would refuse these files.
+    model = build()
+    loaded = type(model).load(model.save(tmp_path / "m"))
+    assert loaded.get_config() == model.get_config()
+    assert [(n, p.shape, p.dtype) for n, p in loaded.named_parameters()] == [
+        (n, p.shape, p.dtype) for n, p in model.named_parameters()
+    ]
+
+
+def test_a_configuration_saying_none_for_linear_loads(tmp_path):
+    # Files store 'linear' for both spellings; a configuration with None (as written by
+    # hand) means the same and loads.
+    model = MLP(2, [3, 1], activation=None, seed=0)
+    arrays, header = read_raw(model.save(tmp_path / "m"))
+    assert header["config"]["activation"] == header["config"]["output_activation"] == "linear"
+    assert header["activations"] == ["linear", "linear"]
+    header["config"]["activation"] = header["config"]["output_activation"] = None
+    loaded = MLP.load(write_raw(tmp_path / "none.npz", arrays, header))
+    assert [layer.activation for layer in loaded.layers] == ["linear", "linear"]
+    np.testing.assert_array_equal(predict(loaded, np.ones((2, 2))), predict(model, np.ones((2, 2))))
+
+
 def test_module_load_dispatches_to_the_saved_class(saved):
     model, path = saved
     loaded = Module.load(path)
@@ -276,6 +311,9 @@ def test_tampered_configuration_is_refused(saved, tmp_path):
     header["config"] = {"nin": 3, "nouts": [5, 4, 2], "bogus": 1}
     with pytest.raises(ModelFileError, match="does not build a MLP"):
         MLP.load(write_raw(tmp_path / "c.npz", arrays, header))
+    header["config"] = {"nin": 3, "nouts": [5, 4, 2], "activation": "gelu"}
+    with pytest.raises(ModelFileError, match="does not build a MLP: activation must be one of"):
+        MLP.load(write_raw(tmp_path / "e.npz", arrays, header))
     _, header = read_raw(path)
     header["activations"] = ["relu", "relu", "linear"]
     with pytest.raises(ModelFileError, match="header lists activations"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -259,6 +260,78 @@ def test_activation_can_be_changed_and_is_validated():
     np.testing.assert_allclose(layer(x).data, np.tanh(x @ layer.W.data), rtol=1e-12)
     with pytest.raises(ValueError, match="activation must be one of"):
         layer.activation = "swish"
+
+
+def _core_linear_accepts(activation):
+    x = Tensor(np.ones((1, 2)), requires_grad=False)
+    try:
+        x.linear(np.ones((2, 1)), np.zeros(1), activation)
+    except ValueError:
+        return False
+    return True
+
+
+def _layer_accepts(activation):
+    try:
+        Layer(2, 1, activation, seed=0)
+    except ValueError:
+        return False
+    return True
+
+
+def test_layers_accept_exactly_the_activations_core_linear_accepts():
+    # Asked of `Tensor.linear` itself, never read from core's internals. The names core's
+    # own error lists are tried too, so an activation added to core shows up here.
+    x = Tensor(np.ones((1, 2)), requires_grad=False)
+    with pytest.raises(ValueError) as info:
+        x.linear(np.ones((2, 1)), None, "no such activation")
+    listed = [
+        name for name in re.findall(r"'([^']*)'", str(info.value)) if name != "no such activation"
+    ]
+    assert {"linear", "relu", "tanh", "sigmoid"} <= set(listed)
+    candidates = [None, "linear", "relu", "tanh", "sigmoid", np.str_("tanh"), *listed]
+    candidates += ["identity", "none", "None", "", "ReLU", "Linear", "gelu", "softmax", 5]
+    for activation in candidates:
+        assert _layer_accepts(activation) == _core_linear_accepts(activation), activation
+    # ...and nn's error lists the same names, in the same order, as core's.
+    with pytest.raises(ValueError) as nn_info:
+        Layer(2, 1, "no such activation")
+    nn_listed = re.findall(r"'([^']*)'", str(nn_info.value))
+    assert [name for name in nn_listed if name != "no such activation"] == listed
+    assert "None" in str(nn_info.value) and "None" in str(info.value)
+
+
+@pytest.mark.parametrize("activation", [None, "linear", "relu", "tanh", "sigmoid"])
+def test_an_activation_means_what_it_means_to_core_linear(activation):
+    layer = Layer(3, 2, activation, seed=0)
+    layer.b.data[...] = [0.5, -0.5]
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    expected = Tensor(x, requires_grad=False).linear(layer.W.data, layer.b.data, activation)
+    np.testing.assert_array_equal(layer(x).data, expected.data)
+
+
+def test_none_and_linear_are_one_activation_stored_as_linear():
+    for activation in (None, "linear"):
+        layer = Layer(2, 2, activation, seed=0)
+        assert layer.activation == "linear"
+        assert layer.get_config()["activation"] == "linear"
+    model = MLP(2, [3, 1], activation=None, output_activation=None, seed=0)
+    assert model.get_config()["activation"] == "linear"
+    assert model.get_config()["output_activation"] == "linear"
+    assert type(Layer(2, 2, np.str_("tanh"), seed=0).activation) is str
+
+
+def test_seed_takes_none_an_int_or_a_generator_like_minigrad_data():
+    # The same int, as a Python or NumPy integer, gives the same weights.
+    np.testing.assert_array_equal(Layer(3, 3, seed=np.int64(5)).W.data, Layer(3, 3, seed=5).W.data)
+    # A generator is used as it is and advances: two layers from one differ.
+    rng = np.random.default_rng(0)
+    assert not np.array_equal(Layer(3, 3, seed=rng).W.data, Layer(3, 3, seed=rng).W.data)
+    for seed in (True, 1.0, "1", -1):
+        with pytest.raises(ValueError, match=r"^seed must be None, a non-negative int or a"):
+            Layer(2, 2, seed=seed)
+    with pytest.raises(ValueError, match=r"legacy RandomState, pass numpy\.random\.default_rng"):
+        MLP(2, [2], seed=np.random.RandomState(0))
 
 
 def test_repr_and_config():

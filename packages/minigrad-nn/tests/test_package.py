@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import doctest
 import importlib
 import inspect
+import pkgutil
 import re
 from pathlib import Path
 
@@ -28,12 +30,10 @@ PUBLIC = [
     "save_checkpoint",
 ]
 
+# Every module of the package, found rather than listed, so that a new one is not missed.
 MODULES = [
     "minigrad.nn",
-    "minigrad.nn._module",
-    "minigrad.nn._losses",
-    "minigrad.nn._optim",
-    "minigrad.nn._serialization",
+    *(f"minigrad.nn.{m.name}" for m in pkgutil.iter_modules(minigrad.nn.__path__)),
 ]
 
 
@@ -56,6 +56,43 @@ def test_original_top_level_names_resolve_to_nn():
     from minigrad import MLP, Layer, Module
 
     assert (MLP, Layer, Module) == (minigrad.nn.MLP, minigrad.nn.Layer, minigrad.nn.Module)
+
+
+def _imports_of_nn_modules():
+    """``{module: (names imported at module level, names imported inside functions)}``."""
+    graph = {}
+    for name in MODULES:
+        tree = ast.parse(inspect.getsource(importlib.import_module(name)))
+        top, nested = set(), set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported = {node.module}
+            elif isinstance(node, ast.Import):
+                imported = {alias.name for alias in node.names}
+            else:
+                continue
+            (top if node in tree.body else nested).update(imported)
+        graph[name] = (top, nested)
+    return graph
+
+
+def test_nn_modules_import_each_other_in_one_direction():
+    graph = _imports_of_nn_modules()
+    own = {name: {m for m in top if m in graph} for name, (top, _) in graph.items()}
+    # No imports inside functions to dodge a cycle: every dependency is visible at the top.
+    assert {name: sorted(nested) for name, (_, nested) in graph.items() if nested} == {}
+    # ...and those form no cycle: modules can be ordered so that each imports only earlier ones.
+    ordered = []
+    while len(ordered) < len(own):
+        ready = [n for n in own if n not in ordered and own[n] <= set(ordered)]
+        assert ready, f"import cycle among {sorted(set(own) - set(ordered))}"
+        ordered.extend(sorted(ready))
+    # The file format knows nothing about modules, optimizers or tensors.
+    format_imports = graph["minigrad.nn._fileformat"][0]
+    assert not {m for m in format_imports if m.startswith("minigrad")} - {
+        "minigrad.nn.__about__",
+        "minigrad.nn._validation",
+    }
 
 
 def _public_objects():

@@ -248,12 +248,11 @@ def sigmoid(g: Array, out: Array, inputs: Inputs) -> Grads:
     return (g * sigmoid_slope(out),)
 
 
-def abs(g: Array, a: Array) -> Grads:  # (declared with define_op)
+def abs(g: Array, a: Array) -> Grads:  # (declared with define_op: no `inputs`)
     return (g * np.sign(a),)
 
 
 def clip(g: Array, saved: tuple[Array, Array | None, Array | None]) -> Grads:
-    # (declared with define_op, as a user's op is: no `inputs` argument)
     a, lo, hi = saved
     inside = np.ones(a.shape, dtype=bool)
     if lo is not None:
@@ -298,9 +297,9 @@ def where(g: Array, condition: Array, inputs: Inputs) -> Grads:
 
 
 # Every operation's rule, by the operation's name (the names of the README's table).
-# `abs` and `clip` are declared with `minigrad.define_op`, which adds the `inputs`
-# argument; their entries are filled in where they are declared.
-RULES: dict[str, Rule] = {
+# `abs` and `clip` are declared with `minigrad.define_op`, as a user's operation is, so
+# their rules take only ``(g, saved)``; define_op adds the ``inputs`` argument.
+RULES: dict[str, Callable[..., Grads]] = {
     "add": add,
     "sub": sub,
     "neg": neg,
@@ -320,6 +319,8 @@ RULES: dict[str, Rule] = {
     "tanh": tanh,
     "relu": relu,
     "sigmoid": sigmoid,
+    "abs": abs,
+    "clip": clip,
     "softmax": softmax,
     "log_softmax": log_softmax,
     "concatenate": concatenate,

@@ -28,10 +28,12 @@ True
 from __future__ import annotations
 
 from minigrad.nn.__about__ import __version__ as __version__
+from minigrad.nn._checkpoint import load_checkpoint, save_checkpoint
+from minigrad.nn._fileformat import ModelFileError
+from minigrad.nn._layers import MLP, Layer
 from minigrad.nn._losses import binary_cross_entropy_with_logits, cross_entropy, mse_loss
-from minigrad.nn._module import MLP, Layer, Module
+from minigrad.nn._module import Module
 from minigrad.nn._optim import SGD, Adam, Optimizer
-from minigrad.nn._serialization import ModelFileError, load_checkpoint, save_checkpoint
 
 __all__ = [
     "MLP",

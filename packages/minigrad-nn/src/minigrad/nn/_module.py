@@ -1,21 +1,31 @@
-"""Modules: the `Module` base class, the dense `Layer` and the `MLP` built from layers."""
+"""The `Module` base class, and how a module goes into a model file and back.
+
+A module's parameters are found by walking its attributes; `state_dict`, `save` and
+`load` build on that walk. The file format itself (`minigrad.nn._fileformat`) knows
+nothing about modules: this module decides which class a file may build, and checks
+that the file's arrays fit it. The layers are in `minigrad.nn._layers`.
+"""
 
 from __future__ import annotations
 
 import inspect
-import math
-import numbers
-from collections.abc import Iterator, Mapping, Sequence
+import itertools
+import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
 from minigrad import Tensor
+from minigrad.nn._fileformat import ModelFile, ModelFileError, json_value, write_model_file
 
-__all__ = ["MLP", "Layer", "Module"]
+__all__ = ["Module"]
 
 _M = TypeVar("_M", bound="Module")
+
+# What a class plans to create: ``(dotted name, (shape, dtype name))`` per parameter.
+_Planned = Iterator[tuple[str, tuple[tuple[int, ...], str]]]
 
 # Every Module subclass, by the name written into model files. Loading looks classes up
 # here and never imports anything a file names.
@@ -254,9 +264,7 @@ class Module:
         >>> print(MLP(2, [16, 1], seed=0).save("model"))
         model.npz
         """
-        from minigrad.nn._serialization import save_checkpoint
-
-        return save_checkpoint(path, self)
+        return _save_module(path, self)
 
     @classmethod
     def load(cls: type[_M], path: str | Path) -> _M:
@@ -292,9 +300,28 @@ class Module:
         >>> MLP.load("model").layers[0].W.shape
         (2, 16)
         """
-        from minigrad.nn._serialization import _load_module
-
         return _load_module(path, cls)
+
+    @classmethod
+    def _planned_parameters(cls, config: Mapping[str, Any]) -> _Planned | None:
+        """Plan the parameters ``cls(**config)`` would create, without creating them.
+
+        Yields ``(name, (shape, dtype name))`` in parameter order, lazily, so that a
+        caller can stop early; a configuration the constructor would refuse raises the
+        same `TypeError` or `ValueError` here, before anything is allocated. `load`
+        compares the plan with a file's arrays before building, so that a small tampered
+        file cannot make it allocate a large model. ``None``, the default, means the
+        class cannot tell: `load` then builds the module first and compares afterwards.
+        """
+        return None
+
+    def _activation_in_files(self) -> str | None:
+        """Return this module's entry in a model file's ``activations``, or None.
+
+        `Layer` gives its activation; other modules add nothing. The list lets a file
+        be checked against the model its configuration builds.
+        """
+        return None
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -338,312 +365,10 @@ def _walk(root: Module) -> list[tuple[str, object]]:
     return found
 
 
-# Applied by `Tensor.linear`, which fuses `x @ W + b` and the activation into one op.
-_ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
-
-_FLOAT_DTYPES = ("float32", "float64")
-
-
-def _check_size(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_activation(name: str, value: object) -> str:
-    if value is None:
-        return "linear"
-    if not isinstance(value, str) or value not in _ACTIVATIONS:
-        raise ValueError(f"{name} must be one of {sorted(_ACTIVATIONS)} or None, got {value!r}")
-    return value
-
-
-def _check_dtype(value: object) -> np.dtype[Any]:
-    dtype: np.dtype[Any] | None
-    try:
-        dtype = np.dtype(value if value is not None else np.float64)  # type: ignore[call-overload]
-    except TypeError:
-        dtype = None
-    if dtype is None or dtype.name not in _FLOAT_DTYPES:
-        raise ValueError(f"dtype must be float32 or float64, got {value!r}")
-    return dtype
-
-
-def _check_nouts(nouts: object) -> list[int]:
-    if isinstance(nouts, (str, bytes)) or not isinstance(nouts, Sequence) or not nouts:
-        raise ValueError(
-            f"nouts must be a non-empty list of layer sizes such as [16, 16, 1], got {nouts!r}"
-        )
-    return [_check_size(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
-
-
-def _check_seed(seed: object) -> np.random.Generator:
-    # The bit generator is named rather than left to `numpy.random.default_rng`, so that
-    # a seed keeps giving the same weights should NumPy's default change.
-    if seed is None:
-        return np.random.Generator(np.random.PCG64())
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if not isinstance(seed, bool) and isinstance(seed, numbers.Integral) and int(seed) >= 0:
-        return np.random.Generator(np.random.PCG64(int(seed)))
-    raise ValueError(
-        f"seed must be None, a non-negative int or a numpy.random.Generator, got {seed!r}"
-    )
-
-
-class Layer(Module):
-    """A dense layer: ``activation(x @ W + b)``.
-
-    ``W`` has shape ``(nin, nout)`` and ``b`` shape ``(nout,)``; ``x`` may have any
-    batch shape ``(..., nin)``. Weights are drawn from a normal distribution with
-    ``std = sqrt(2 / (nin + nout))``, biases start at zero.
-
-    Parameters
-    ----------
-    nin, nout : int
-        Input and output features.
-    activation : {'relu', 'tanh', 'sigmoid', 'linear', None}, default 'relu'
-        Applied to the output; ``None`` and ``'linear'`` mean none.
-    seed : None, int or numpy.random.Generator, optional
-        Source of the initial weights; the same int gives the same layer.
-    dtype : {'float64', 'float32'}, optional
-        Dtype of the parameters, float64 by default.
-
-    Raises
-    ------
-    ValueError
-        If a size is not a positive integer, or the activation, seed or dtype is unknown;
-        when called, if the input's last axis is not ``nin`` long.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from minigrad import Tensor
-    >>> from minigrad.nn import Layer
-    >>> layer = Layer(3, 2, activation="tanh", seed=0)
-    >>> layer.W.shape, layer.b.shape
-    ((3, 2), (2,))
-    >>> layer(Tensor(np.ones((4, 5, 3)), requires_grad=False)).shape
-    (4, 5, 2)
-    """
-
-    def __init__(
-        self,
-        nin: int,
-        nout: int,
-        activation: str | None = "relu",
-        *,
-        seed: int | np.random.Generator | None = None,
-        dtype: Any = None,
-    ) -> None:
-        self.nin = _check_size("nin", nin)
-        self.nout = _check_size("nout", nout)
-        self.activation = _check_activation("activation", activation)
-        dtype_ = _check_dtype(dtype)
-        rng = _check_seed(seed)
-        std = math.sqrt(2.0 / (self.nin + self.nout))
-        self.W = Tensor((rng.standard_normal((self.nin, self.nout)) * std).astype(dtype_))
-        self.b = Tensor(np.zeros(self.nout, dtype=dtype_))
-
-    @property
-    def activation(self) -> str:
-        """Name of the activation: ``'relu'``, ``'tanh'``, ``'sigmoid'`` or ``'linear'``.
-
-        Examples
-        --------
-        >>> from minigrad.nn import Layer
-        >>> Layer(2, 3, None).activation
-        'linear'
-        """
-        return self._activation
-
-    @activation.setter
-    def activation(self, value: str | None) -> None:
-        self._activation = _check_activation("activation", value)
-
-    def forward(self, x: Tensor | np.ndarray[Any, Any]) -> Tensor:
-        """Return ``activation(x @ W + b)`` for ``x`` of shape ``(..., nin)``.
-
-        Data (an array, or a tensor that does not require grad) is converted to the
-        layer's dtype, so a float32 layer gives float32 outputs for float64 data too.
-        A tensor that requires grad is used as it is, with NumPy's type promotion.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> from minigrad import Tensor
-        >>> from minigrad.nn import Layer
-        >>> Layer(2, 4, seed=0).forward(Tensor([[1.0, 2.0]])).shape
-        (1, 4)
-        >>> Layer(2, 4, seed=0, dtype="float32").forward(np.ones((3, 2))).dtype
-        dtype('float32')
-        """
-        weight = self.W
-        if not isinstance(x, Tensor):
-            x = Tensor(x, requires_grad=False, dtype=weight.data.dtype)
-        elif not x.requires_grad and x.data.dtype != weight.data.dtype:
-            x = Tensor(x.data.astype(weight.data.dtype), requires_grad=False)
-        shape = x.shape
-        if not shape or shape[-1] != self.nin:
-            raise ValueError(
-                f"Layer(nin={self.nin}, nout={self.nout}) expects inputs of shape "
-                f"(..., {self.nin}), got shape {shape}"
-            )
-        return x.linear(weight, self.b, self._activation)
-
-    def get_config(self) -> dict[str, Any]:
-        """Return ``nin``, ``nout``, ``activation`` and ``dtype``, which rebuild the layer.
-
-        Examples
-        --------
-        >>> from minigrad.nn import Layer
-        >>> Layer(2, 3, "tanh", seed=0).get_config()
-        {'nin': 2, 'nout': 3, 'activation': 'tanh', 'dtype': 'float64'}
-        """
-        return {
-            "nin": self.nin,
-            "nout": self.nout,
-            "activation": self.activation,
-            "dtype": self.W.data.dtype.name,
-        }
-
-
-class MLP(Module):
-    """A multilayer perceptron: a list of `Layer` in ``self.layers``.
-
-    Parameters
-    ----------
-    nin : int
-        Input features.
-    nouts : sequence of int
-        Output size of each layer; the last is the model's output size.
-    activation : {'relu', 'tanh', 'sigmoid', 'linear', None}, default 'relu'
-        Activation of the hidden layers.
-    output_activation : {'relu', 'tanh', 'sigmoid', 'linear', None}, default None
-        Activation of the last layer; linear by default (feed logits to the losses).
-    seed : None, int or numpy.random.Generator, optional
-        Source of the initial weights; the same int gives the same model.
-    dtype : {'float64', 'float32'}, optional
-        Dtype of the parameters, float64 by default.
-
-    Raises
-    ------
-    ValueError
-        If a size is not a positive integer, ``nouts`` is empty, or the activation,
-        seed or dtype is unknown.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from minigrad import Tensor
-    >>> from minigrad.nn import MLP
-    >>> model = MLP(2, [16, 16, 1], seed=0)
-    >>> model(Tensor(np.zeros((10, 2)), requires_grad=False)).shape
-    (10, 1)
-    >>> len(model.parameters())
-    6
-    """
-
-    def __init__(
-        self,
-        nin: int,
-        nouts: Sequence[int],
-        activation: str | None = "relu",
-        output_activation: str | None = None,
-        *,
-        seed: int | np.random.Generator | None = None,
-        dtype: Any = None,
-    ) -> None:
-        sizes = [_check_size("nin", nin), *_check_nouts(nouts)]
-        hidden = _check_activation("activation", activation)
-        last = _check_activation("output_activation", output_activation)
-        dtype_ = _check_dtype(dtype)
-        rng = _check_seed(seed)
-        self._hidden_activation = hidden  # kept for get_config() when there is one layer
-        self.layers = [
-            Layer(
-                sizes[i],
-                sizes[i + 1],
-                hidden if i < len(sizes) - 2 else last,
-                seed=rng,
-                dtype=dtype_,
-            )
-            for i in range(len(sizes) - 1)
-        ]
-
-    def forward(self, x: Tensor | np.ndarray[Any, Any]) -> Tensor:
-        """Run ``x`` of shape ``(..., nin)`` through every layer.
-
-        Examples
-        --------
-        >>> from minigrad import Tensor
-        >>> from minigrad.nn import MLP
-        >>> MLP(2, [4, 3], seed=0).forward(Tensor([[1.0, 2.0]])).shape
-        (1, 3)
-        """
-        layers = self.layers
-        out = layers[0].forward(x)  # converts an array to the layer's dtype
-        for layer in layers[1:]:
-            out = layer.forward(out)
-        return out
-
-    def get_config(self) -> dict[str, Any]:
-        """Return the constructor arguments that rebuild the model.
-
-        Examples
-        --------
-        >>> from minigrad.nn import MLP
-        >>> MLP(2, [8, 1], "tanh", seed=0).get_config()["activation"]
-        'tanh'
-        """
-        layers = self.layers
-        return {
-            "nin": layers[0].nin,
-            "nouts": [layer.nout for layer in layers],
-            "activation": layers[0].activation if len(layers) > 1 else self._hidden_activation,
-            "output_activation": layers[-1].activation,
-            "dtype": layers[0].W.data.dtype.name,
-        }
-
-
 def _activations(module: Module) -> list[str]:
     """List the activation of every `Layer` inside ``module``, in parameter order."""
-    return [obj.activation for _, obj in _walk(module) if isinstance(obj, Layer)]
-
-
-_Planned = Iterator[tuple[str, tuple[tuple[int, ...], str]]]
-
-
-def _planned_parameters(cls: type[Module], config: Mapping[str, Any]) -> _Planned | None:
-    """Plan the parameters ``cls(**config)`` would create, without creating them.
-
-    Yields ``(name, (shape, dtype name))`` in parameter order, lazily, so that a caller
-    can stop early. Known for `Layer` and `MLP` (``None`` for any other class, their
-    subclasses included). A configuration the constructor would refuse raises the same
-    `TypeError` or `ValueError` here, before anything is allocated.
-    """
-    if cls is not Layer and cls is not MLP:
-        return None
-    bound = inspect.signature(cls).bind(**config)
-    bound.apply_defaults()
-    args = bound.arguments
-    # The constructor's checks, in its order, so that the same error is raised.
-    if cls is Layer:
-        sizes = [_check_size("nin", args["nin"]), _check_size("nout", args["nout"])]
-        _check_activation("activation", args["activation"])
-    else:
-        sizes = [_check_size("nin", args["nin"]), *_check_nouts(args["nouts"])]
-        _check_activation("activation", args["activation"])
-        _check_activation("output_activation", args["output_activation"])
-    dtype = _check_dtype(args["dtype"]).name
-
-    def planned() -> _Planned:
-        for i in range(len(sizes) - 1):
-            prefix = "" if cls is Layer else f"layers.{i}."
-            yield f"{prefix}W", ((sizes[i], sizes[i + 1]), dtype)
-            yield f"{prefix}b", ((sizes[i + 1],), dtype)
-
-    return planned()
+    found = (obj._activation_in_files() for _, obj in _walk(module) if isinstance(obj, Module))
+    return [activation for activation in found if activation is not None]
 
 
 def _needs_config(cls: type[Module]) -> list[str]:
@@ -660,3 +385,137 @@ def _needs_config(cls: type[Module]) -> list[str]:
         if param.default is inspect.Parameter.empty
         and param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)
     ]
+
+
+# --------------------------------------------------------------------------- model files
+
+
+def _save_module(
+    path: str | os.PathLike[str],
+    model: Module,
+    *,
+    step: int | None = None,
+    extra: Mapping[str, Any] | None = None,
+    optimizer_state: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``model`` to a model file, with what a checkpoint adds when given."""
+    cls = type(model)
+    required = _needs_config(cls)
+    if required:
+        raise TypeError(
+            f"{cls.__name__}.__init__ needs arguments {required}, so load() could not "
+            f"rebuild it: define {cls.__name__}.get_config() returning them as a dict"
+        )
+    config = json_value(model.get_config(), f"{cls.__name__}.get_config() values")
+    if not isinstance(config, dict):
+        raise TypeError(f"{cls.__name__}.get_config() must return a dict, got {config!r}")
+    return write_model_file(
+        path,
+        class_name=_class_key(cls),
+        config=config,
+        activations=_activations(model),
+        parameters={name: p.data for name, p in model.named_parameters()},
+        step=step,
+        extra=extra,
+        optimizer=optimizer_state,
+    )
+
+
+def _load_module(path: str | os.PathLike[str], cls: type[_M]) -> _M:
+    """Build the module a model file holds, which must be a ``cls``, with its weights."""
+    file = ModelFile(path)
+    model = _build(file, cls)
+    model.load_state_dict(file.parameters())
+    return model
+
+
+def _saved_by_script(key: str, cls: type) -> bool:
+    """Whether ``key`` names ``cls`` as it was called in a script run as ``__main__``.
+
+    A class defined in a script is saved as ``__main__.Net``; a program that later
+    imports the same class from a module (``from mymodels import Net``) and calls
+    ``Net.load`` or passes a ``Net`` means that class.
+    """
+    return key == f"__main__.{cls.__qualname__}"
+
+
+def _build(file: ModelFile, cls: type[_M]) -> _M:
+    """Build the file's class from the file's configuration, checked against its arrays."""
+    key = file.header["class"]
+    found = _REGISTRY.get(key)
+    if (found is None or not issubclass(found, cls)) and _saved_by_script(key, cls):
+        found = cls
+    if found is None:
+        name = key.rsplit(".", 1)[-1]
+        if key.startswith("__main__."):
+            raise file.error(
+                f"the file holds a {key}: a class defined in the script that saved it, "
+                f"run as __main__; load it with {name}.load() on that class, imported from "
+                "the module that defines it now"
+            )
+        raise file.error(
+            f"the file holds a {key}, a class that has not been imported; import the "
+            f"module that defines it, then call {name}.load()"
+        )
+    if not issubclass(found, cls):
+        raise file.error(
+            f"the file holds a {key}, not a {_class_key(cls)}; load it with {found.__name__}.load()"
+        )
+    config = file.header["config"]
+    try:
+        # Compare the shapes the configuration would build with the file's before
+        # building, so a tampered configuration cannot make a small file allocate a
+        # large model. (A class without a plan is built first and compared afterwards.)
+        planned = found._planned_parameters(config)
+        if planned is not None:
+            # Never more entries than the file has, however many layers it claims.
+            limit = len(file.header["parameters"]) + 1
+            _check_parameters(file, dict(itertools.islice(planned, limit)), found.__name__)
+        model: Module = found(**config)
+    except (TypeError, ValueError, OverflowError, MemoryError) as exc:
+        if isinstance(exc, ModelFileError):
+            raise
+        raise file.error(
+            f"its configuration {config} does not build a {found.__name__}: {exc}"
+        ) from None
+    _check_file_fits(file, model)
+    return cast(_M, model)  # issubclass(found, cls) was checked above
+
+
+def _check_parameters(
+    file: ModelFile, have: Mapping[str, tuple[tuple[int, ...], str]], class_name: str
+) -> None:
+    """Raise unless ``have`` (name: shape, dtype) matches the file's parameters."""
+    stored = file.parameter_entries()
+    if have == stored:
+        return
+    missing = sorted(set(have) - set(stored))
+    unexpected = sorted(set(stored) - set(have))
+    differ = [
+        f"{n}: file {stored[n][0]} {stored[n][1]}, model {have[n][0]} {have[n][1]}"
+        for n in sorted(set(have) & set(stored))
+        if have[n] != stored[n]
+    ]
+    parts = []
+    if missing:
+        parts.append(f"parameters missing from the file: {missing}")
+    if unexpected:
+        parts.append(f"parameters the model does not have: {unexpected}")
+    if differ:
+        parts.append("shape or dtype differs: " + "; ".join(differ))
+    raise file.error(
+        f"the arrays do not fit a {class_name} built from the file's configuration "
+        f"({', '.join(parts)})"
+    )
+
+
+def _check_file_fits(file: ModelFile, model: Module) -> None:
+    """Raise unless the file's parameters and activations match ``model``'s."""
+    have = {name: (p.data.shape, p.data.dtype.name) for name, p in model.named_parameters()}
+    _check_parameters(file, have, type(model).__name__)
+    activations = _activations(model)
+    if activations != file.header["activations"]:
+        raise file.error(
+            f"the header lists activations {file.header['activations']}, but the "
+            f"configuration builds {activations}"
+        )
