@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -120,7 +120,7 @@ class Module:
         >>> [p.shape for p in MLP(2, [3, 1], seed=0).parameters()]
         [(2, 3), (3,), (3, 1), (1,)]
         """
-        return [p for _, p in self.named_parameters()]
+        return [obj for _, obj in _walk(self, named=False) if isinstance(obj, Tensor)]
 
     def zero_grad(self) -> None:
         """Reset the gradient of every parameter to zeros.
@@ -328,40 +328,46 @@ class Module:
         return f"{type(self).__name__}({args})"
 
 
-def _walk(root: Module) -> list[tuple[str, object]]:
+def _walk(root: Module, *, named: bool = True) -> list[tuple[str, object]]:
     """List every tensor and module reachable from ``root``, with its dotted name.
 
     Depth first, in attribute order: module attributes as assigned, lists and tuples by
     index, dicts by key. Each object (tensor, module or container) is visited once, under
     its first name, so shared objects and cycles are listed once. ``root`` is listed
-    first, under the name ``""``.
+    first, under the name ``""``. With ``named=False`` every name is ``""``: the same
+    objects in the same order, without building names (`Module.parameters` runs in
+    every training step).
+
+    Iterative, with no closure, so a call leaves no reference cycle behind.
     """
     found: list[tuple[str, object]] = []
     seen: set[int] = set()
-
-    def visit(obj: object, name: str) -> None:
+    stack: list[tuple[str, object]] = [("", root)]
+    while stack:
+        name, obj = stack.pop()
         if id(obj) in seen:
-            return
+            continue
         seen.add(id(obj))
-        items: Iterator[tuple[object, object]]
         if isinstance(obj, Tensor):
             found.append((name, obj))
-            return
+            continue
+        items: Iterable[tuple[object, object]]
         if isinstance(obj, Module):
             found.append((name, obj))
-            items = iter(vars(obj).items())
+            items = vars(obj).items()
         elif isinstance(obj, (list, tuple)):
             items = enumerate(obj)
         elif isinstance(obj, dict):
-            items = iter(obj.items())
+            items = obj.items()
         else:
-            return
+            continue
         prefix = f"{name}." if name else ""
-        for key, value in items:
-            if isinstance(value, (Tensor, Module, list, tuple, dict)):
-                visit(value, f"{prefix}{key}")
-
-    visit(root, "")
+        children = [
+            (f"{prefix}{key}" if named else "", value)
+            for key, value in items
+            if isinstance(value, (Tensor, Module, list, tuple, dict))
+        ]
+        stack.extend(reversed(children))  # popped in attribute order
     return found
 
 
