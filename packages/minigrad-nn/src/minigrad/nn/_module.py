@@ -348,27 +348,48 @@ def _walk(root: Module, *, named: bool = True) -> list[tuple[str, object]]:
         if id(obj) in seen:
             continue
         seen.add(id(obj))
-        if isinstance(obj, Tensor):
+        kind = _kind(obj)
+        if kind is Tensor:
             found.append((name, obj))
             continue
-        items: Iterable[tuple[object, object]]
-        if isinstance(obj, Module):
+        if kind is Module:
             found.append((name, obj))
-            items = vars(obj).items()
-        elif isinstance(obj, (list, tuple)):
-            items = enumerate(obj)
-        elif isinstance(obj, dict):
-            items = obj.items()
+            items: Iterable[tuple[object, object]] = vars(obj).items()
+        elif kind is dict:
+            items = obj.items()  # type: ignore[attr-defined]
         else:
-            continue
+            items = enumerate(obj)  # type: ignore[call-overload]
         prefix = f"{name}." if name else ""
         children = [
             (f"{prefix}{key}" if named else "", value)
             for key, value in items
-            if isinstance(value, (Tensor, Module, list, tuple, dict))
+            if _kind(value) is not None
         ]
         stack.extend(reversed(children))  # popped in attribute order
     return found
+
+
+# What `_walk` makes of each type: Tensor, Module, list (also tuples), dict, or None
+# for a value it skips. Looked up by exact type and remembered, since isinstance over
+# five classes for every attribute was most of a walk's time.
+_KINDS: dict[type, type | None] = {}
+
+
+def _kind(value: object) -> type | None:
+    cls = value.__class__
+    try:
+        return _KINDS[cls]
+    except KeyError:
+        pass
+    kind: type | None = None
+    for candidate in (Tensor, Module, list, dict):
+        if issubclass(cls, candidate):
+            kind = candidate
+            break
+    if issubclass(cls, tuple):
+        kind = list
+    _KINDS[cls] = kind
+    return kind
 
 
 def _activations(module: Module) -> list[str]:
