@@ -356,9 +356,9 @@ def _walk(root: Module, *, named: bool = True) -> list[tuple[str, object]]:
             found.append((name, obj))
             items: Iterable[tuple[object, object]] = vars(obj).items()
         elif kind is dict:
-            items = obj.items()  # type: ignore[attr-defined]
+            items = cast("dict[object, object]", obj).items()
         else:
-            items = enumerate(obj)  # type: ignore[call-overload]
+            items = enumerate(cast("Iterable[object]", obj))
         prefix = f"{name}." if name else ""
         children = [
             (f"{prefix}{key}" if named else "", value)
