@@ -408,3 +408,24 @@ def test_a_contribution_after_a_node_has_run_is_refused(monkeypatch):
     h = a * 3.0
     with pytest.raises(RuntimeError, match=r"internal error: a gradient arrived .* after its rule"):
         (h + h.tanh()).backward()
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape"), [((3,), (3, 0)), ((2, 2, 0), (0, 3)), ((0,), (0, 2)), ((0, 2), (2, 3))]
+)
+def test_linear_with_an_axis_of_length_0_runs_backward(x_shape, w_shape):
+    x, w = Tensor(np.ones(x_shape)), Tensor(np.ones(w_shape))
+    out = x.linear(w, Tensor(np.ones(w_shape[1])), "relu")
+    out.sum().backward()
+    assert x.grad.shape == x_shape and w.grad.shape == w_shape
+    np.testing.assert_array_equal(w.grad, np.zeros(w_shape))
+
+
+def test_max_of_an_empty_tensor_along_a_non_empty_axis_is_empty_as_in_numpy():
+    x = Tensor(np.zeros((0, 3)))
+    assert x.max(axis=1).shape == (0,) and x.max(axis=1, keepdims=True).shape == (0, 1)
+    x.max(axis=1).sum().backward()
+    assert x.grad.shape == (0, 3)
+    for axis in (0, None):
+        with pytest.raises(ValueError, match=r"max: cannot take the maximum over an axis of len"):
+            x.max(axis=axis)

@@ -81,7 +81,7 @@ def test_grad_assignment_of_the_wrong_shape():
 def test_clip_needs_a_bound_and_max_needs_elements():
     with pytest.raises(ValueError, match="clip: give at least one"):
         Tensor([1.0]).clip()
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match="max: cannot take the maximum over an axis of length 0"):
         Tensor(np.ones((0, 2))).max()
 
 

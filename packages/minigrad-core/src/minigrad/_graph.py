@@ -25,11 +25,12 @@ construction; were it to happen it raises instead of being lost.
 
 Who owns a gradient
 -------------------
-- A leaf's ``grad`` accumulates over passes. The engine adds to it in place only when
-  it allocated that array itself (``_owned``); an array the user assigned
-  (``p.grad = ...``) is never written to: the first contribution replaces it by a new
-  array. Accumulation into leaves holds a lock, so that backward passes in several
-  threads into the same parameters lose nothing.
+- A leaf's ``grad`` accumulates over passes. A pass first collects its own gradient of
+  each leaf, in arrays of its own, and adds them in when it ends, under a lock, so that
+  backward passes in several threads into the same parameters lose nothing. The engine
+  adds into a leaf's array in place only when it allocated that array itself
+  (``_owned``); an array the user assigned (``p.grad = ...``) is never written to: it
+  is replaced by a new array holding the sum.
 - An intermediate's ``grad`` holds this pass's value, reset when the pass starts. It is
   whatever its consumers' rules returned, or the engine's sum of them; a rule's result
   may be shared (``add`` passes ``g`` to both inputs), so it is never written to in
@@ -125,8 +126,11 @@ def set_memory_saving(enabled: bool) -> bool:
 def backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
     """Send ``seed``, the gradient of ``root``, back through ``root``'s graph."""
     pending = count_consumers(root)
+    leaf_grads: dict[Tensor, Array] = {}  # this pass's gradient of each leaf, and the ids
+    shared: set[int] = set()  # of those arrays that may be seen elsewhere (see collect)
     root._grad = seed
-    saving = MEMORY.enabled and not retain_graph
+    # Arrays of at least this many elements are candidates for the memory saving.
+    reuse_from = MEMORY.min_size if MEMORY.enabled and not retain_graph else None
     ready = [root]
     while ready:
         node = ready.pop()
@@ -136,20 +140,28 @@ def backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
             grads: Grads = (None,) * len(inputs)
         else:
             rule, saved = node._rule, node._saved
-            if saving and g.size >= MEMORY.min_size and node is not root:
+            if reuse_from is not None and g.size >= reuse_from and node is not root:
                 rule, saved = may_reuse(node, g, rule, saved)  # type: ignore[arg-type]
             grads = rule(g, saved, inputs)  # type: ignore[misc]
             saved = None
         for parent, grad in zip(inputs, grads, strict=True):
-            if parent._rule is None:  # a leaf
+            if parent._rule is None:  # a leaf: collected here, added to its grad at the end
                 if grad is not None:
-                    add_to_leaf(parent, grad, g)
+                    collect(leaf_grads, shared, parent, grad, g)
                 continue
-            count = pending.get(parent, 0)
-            if not count:
-                raise _errors.late_contribution_error(parent.shape)
+            try:
+                count = pending[parent]
+            except KeyError:  # it has run already: impossible by construction, but loud
+                raise _errors.late_contribution_error(parent.shape) from None
             if grad is not None:
-                add_to_intermediate(parent, grad)
+                if (
+                    parent._grad is None
+                    and grad.__class__ is _ndarray
+                    and (grad.shape == parent.data.shape and grad.dtype is parent.data.dtype)
+                ):
+                    parent._grad = grad  # the usual case: one contribution, as it is
+                else:
+                    add_to_intermediate(parent, grad)
             if count == 1:  # its last consumer has run: so may it
                 del pending[parent]
                 ready.append(parent)
@@ -158,8 +170,11 @@ def backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
         # Drop this loop's references to other nodes and arrays: may_reuse counts them.
         grads = ()
         parent = grad = None  # type: ignore[assignment]
-        if not retain_graph:
-            release(node)
+        if not retain_graph:  # release the node: forget its inputs and saved arrays
+            node._inputs = ()
+            node._saved = None
+            node._rule = released_rule
+    add_to_leaves(leaf_grads, shared)
 
 
 def count_consumers(root: Tensor) -> dict[Tensor, int]:
@@ -203,28 +218,52 @@ def add_to_intermediate(node: Tensor, grad: Array) -> None:
 _leaf_lock = threading.Lock()
 
 
-def add_to_leaf(leaf: Tensor, grad: Array, incoming: Array | None) -> None:
-    """Add ``grad`` to a leaf's accumulated gradient (``incoming``: the rule's own ``g``)."""
+def collect(
+    leaf_grads: dict[Tensor, Array],
+    shared: set[int],
+    leaf: Tensor,
+    grad: Array,
+    incoming: Array | None,
+) -> None:
+    """Add ``grad`` to this pass's gradient of ``leaf`` (``incoming``: the rule's own ``g``).
+
+    A first contribution that may be seen elsewhere, the gradient of another tensor
+    passed through (by `+`, say) or a view of one (from `reshape`), is marked as
+    ``shared``: it is never written to, and a leaf never keeps it as its own array but
+    gets a copy. Any other array collected here belongs to this pass alone.
+    """
     data = leaf.data
     if grad.__class__ is not _ndarray or grad.shape != data.shape or grad.dtype != data.dtype:
         grad = _fit(grad, data)
-    # NumPy releases the GIL inside `+=` on large arrays, so passes in other threads
-    # could add into this array at the same time: accumulation holds a lock.
+    previous = leaf_grads.get(leaf)
+    if previous is None:
+        if grad is incoming or grad.base is not None:
+            shared.add(id(grad))
+        leaf_grads[leaf] = grad
+    elif id(previous) in shared:
+        leaf_grads[leaf] = np.asarray(previous + grad)  # (an array, also for 0-d ones)
+    else:
+        previous += grad  # an array of this pass alone: added to in place
+
+
+def add_to_leaves(leaf_grads: dict[Tensor, Array], shared: set[int]) -> None:
+    """Add a pass's gradients to the leaves' accumulated ones, all at once, under a lock.
+
+    NumPy releases the GIL inside ``+=`` on large arrays, so passes in other threads
+    could otherwise add into one array at the same time; taking the lock once per pass
+    costs less than once per contribution, and a pass that raises adds nothing.
+    """
     with _leaf_lock:
-        current = leaf._grad
-        if current is None:
-            # The leaf gets an array of its own: not the gradient of another tensor
-            # passed through (by `+`, say) nor a view of one (from `reshape`), so that
-            # later contributions can be added to it in place.
-            if grad is incoming or grad.base is not None:
-                grad = grad.copy()
-            leaf._grad = grad
-            leaf._owned = True
-        elif leaf._owned:
-            current += grad  # an array this engine allocated for this leaf
-        else:  # an array the user assigned: never written to
-            leaf._grad = np.asarray(current + grad)  # (an array, also for 0-d ones)
-            leaf._owned = True
+        for leaf, grad in leaf_grads.items():
+            current = leaf._grad
+            if current is None:
+                leaf._grad = grad.copy() if id(grad) in shared else grad
+                leaf._owned = True
+            elif leaf._owned:
+                current += grad  # an array this engine allocated for this leaf
+            else:  # an array the user assigned: never written to
+                leaf._grad = np.asarray(current + grad)
+                leaf._owned = True
 
 
 def _fit(grad: Any, data: Array) -> Array:

@@ -20,6 +20,7 @@ the plain ops, `Tensor.linear` and the in-place variants below all use them.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -145,10 +146,12 @@ def _affine_grads(g: Array, x: Array, w: Array, inputs: Inputs) -> Grads:
     if inputs[0].requires_grad:
         # (with one output, g @ w.T is an outer product: faster as one multiplication)
         gx = g * w[:, 0] if nout == 1 else g @ w.T
-    rows = g if g.ndim == 2 else g.reshape(-1, nout)  # every leading axis is a batch axis
+    # Every leading axis is a batch axis. (Their number of rows is given, not -1: with an
+    # axis of length 0, -1 would be ambiguous.)
+    rows = g if g.ndim == 2 else g.reshape(math.prod(g.shape[:-1]), nout)
     gw = None
     if inputs[1].requires_grad:
-        gw = (x if x.ndim == 2 else x.reshape(-1, nin)).T @ rows
+        gw = (x if x.ndim == 2 else x.reshape(math.prod(x.shape[:-1]), nin)).T @ rows
     if len(inputs) == 2:
         return (gx, gw)
     return (gx, gw, column_sums(rows) if inputs[2].requires_grad else None)

@@ -449,7 +449,10 @@ class Tensor:
             raise _errors.released_error()
         seed = self._seed(gradient)
         if self._rule is None:  # a leaf: its gradient is the seed
-            _graph.add_to_leaf(self, seed, None if gradient is None else seed)
+            leaf_grads: dict[Tensor, Array] = {}
+            shared: set[int] = set()
+            _graph.collect(leaf_grads, shared, self, seed, None if gradient is None else seed)
+            _graph.add_to_leaves(leaf_grads, shared)
             return
         _graph.backward(self, seed, retain_graph)
 
@@ -915,11 +918,15 @@ class Tensor:
         """
         a: Any = self.data
         ax = check_axis("max", axis, a.shape)
-        if a.size == 0:
-            raise ValueError(f"max: cannot take the maximum of an empty tensor (shape {a.shape})")
         try:
             top = _max_reduce(a, axis=ax, keepdims=True)  # the rule needs this shape
         except ValueError as exc:
+            if a.size == 0 and not isinstance(exc, _errors.AxisError):
+                raise ValueError(
+                    f"max: cannot take the maximum over an axis of length 0 (tensor of shape "
+                    f"{a.shape}, axis {axis}); NumPy refuses it too, as the maximum of nothing "
+                    f"is undefined"
+                ) from None
             raise _errors.axis_error("max", axis, a.shape, exc) from None
         out = top if keepdims else top.reshape(reduced_shape(a.shape, ax))
         return _record(out, (self,), rules.max, (a, ax, keepdims, top))
@@ -1137,10 +1144,15 @@ def define_op(
                 f"(one per input, None for none), got {type(grads).__name__}"
                 + (f" of length {len(grads)}" if isinstance(grads, tuple) else "")
             )
-        return tuple(
-            None if grad is None or not t.requires_grad else np.asarray(grad)
-            for grad, t in zip(grads, inputs, strict=True)
-        )
+        given: list[Array] = []
+        for grad, t in zip(grads, inputs, strict=True):
+            if grad is None or not t.requires_grad:
+                given.append(None)  # type: ignore[arg-type]
+                continue
+            array = np.asarray(grad)
+            # (one array for two inputs would become two gradients sharing memory)
+            given.append(array.copy() if any(array is other for other in given) else array)
+        return tuple(given)
 
     vjp.__name__ = vjp.__qualname__ = name
 
