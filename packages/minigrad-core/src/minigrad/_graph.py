@@ -6,7 +6,7 @@ Every operator (see `minigrad._tensor`) returns a tensor. When it must record, t
 tensor is a *node* of the graph, with three fields besides its data:
 
 - ``_inputs``: the tensors the operation was applied to (a constant operand, as the 2
-  of ``x * 2``, stands there as `minigrad._rules.CONSTANT`);
+  of ``x * 2``, stands there as `minigrad._tensor.CONSTANT`);
 - ``_rule``: its vector-Jacobian rule, from `minigrad._rules`;
 - ``_saved``: what the forward pass kept for the rule.
 

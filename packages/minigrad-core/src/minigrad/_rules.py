@@ -4,7 +4,7 @@ A rule is a plain function ``rule(g, saved, inputs) -> grads``. It receives ``g`
 gradient of the operation's result, whatever the forward pass saved for it, and the
 operation's input tensors (to see which require a gradient); it returns one gradient
 per input, or ``None`` for an input that needs none. A constant operand (``x * 2``)
-stands in ``inputs`` as `CONSTANT`, which never requires a gradient.
+stands in ``inputs`` as `minigrad._tensor.CONSTANT`, which never requires a gradient.
 
 What a rule does not do, because `minigrad._graph` does it for every rule once: sum a
 gradient back over the axes along which its input was broadcast, cast it to the
