@@ -144,7 +144,8 @@ def backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
                 rule, saved = may_reuse(node, g, rule, saved)  # type: ignore[arg-type]
             grads = rule(g, saved, inputs)  # type: ignore[misc]
             saved = None
-        for parent, grad in zip(inputs, grads, strict=True):
+        for i in range(len(inputs)):  # (indexing: faster than zip on tuples this short)
+            parent, grad = inputs[i], grads[i]
             if parent._rule is None:  # a leaf: collected here, added to its grad at the end
                 if grad is not None:
                     collect(leaf_grads, shared, parent, grad, g)
