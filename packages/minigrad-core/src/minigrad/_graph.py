@@ -155,14 +155,7 @@ def backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
             except KeyError:  # it has run already: impossible by construction, but loud
                 raise _errors.late_contribution_error(parent.shape) from None
             if grad is not None:
-                if (
-                    parent._grad is None
-                    and grad.__class__ is _ndarray
-                    and (grad.shape == parent.data.shape and grad.dtype is parent.data.dtype)
-                ):
-                    parent._grad = grad  # the usual case: one contribution, as it is
-                else:
-                    add_to_intermediate(parent, grad)
+                add_to_intermediate(parent, grad)
             if count == 1:  # its last consumer has run: so may it
                 del pending[parent]
                 ready.append(parent)
@@ -207,7 +200,7 @@ def count_consumers(root: Tensor) -> dict[Tensor, int]:
 def add_to_intermediate(node: Tensor, grad: Array) -> None:
     """Add ``grad`` to this pass's gradient of an intermediate ``node``, out of place."""
     data = node.data
-    if grad.__class__ is not _ndarray or grad.shape != data.shape or grad.dtype != data.dtype:
+    if grad.__class__ is not _ndarray or grad.dtype is not data.dtype or grad.shape != data.shape:
         grad = _fit(grad, data)
     if node._grad is not None:
         grad = node._grad + grad
@@ -234,7 +227,7 @@ def collect(
     gets a copy. Any other array collected here belongs to this pass alone.
     """
     data = leaf.data
-    if grad.__class__ is not _ndarray or grad.shape != data.shape or grad.dtype != data.dtype:
+    if grad.__class__ is not _ndarray or grad.dtype is not data.dtype or grad.shape != data.shape:
         grad = _fit(grad, data)
     previous = leaf_grads.get(leaf)
     if previous is None:

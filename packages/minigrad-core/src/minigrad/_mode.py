@@ -27,10 +27,6 @@ class _GradMode(threading.local):
 
 
 mode = _GradMode()
-# How many no_grad blocks are open, in all threads. While it is 0 (nearly always while
-# training) operators skip the per-thread lookup, which costs more than a global read.
-paused = 0
-paused_lock = threading.Lock()
 
 
 def is_grad_enabled() -> bool:
@@ -60,17 +56,11 @@ class _NoGrad:
     __slots__ = ()
 
     def __enter__(self) -> None:
-        global paused
-        with paused_lock:
-            paused += 1
         mode.saved.append(mode.enabled)
         mode.enabled = False
 
     def __exit__(self, *exc_info: object) -> None:
-        global paused
         mode.enabled = mode.saved.pop()
-        with paused_lock:
-            paused -= 1
 
     def __call__(self, func: _F) -> _F:
         if inspect.isgeneratorfunction(func):
@@ -162,11 +152,3 @@ def no_grad(func: _F | None = None) -> _NoGrad | _F:
     if func is None:
         return _NoGrad()
     return _NoGrad()(func)
-
-
-def recording() -> bool:
-    """Whether operators record the graph now, in this thread (`is_grad_enabled`).
-
-    Reads the per-thread flag only while a `no_grad` block is open somewhere.
-    """
-    return not paused or bool(mode.enabled)

@@ -38,9 +38,6 @@ Grads = tuple[Array | None, ...]
 Inputs = tuple["Tensor", ...]
 Rule = Callable[[Array, Any, Inputs], Grads]
 
-_add_reduce: Any = np.add.reduce
-
-
 # -- arithmetic ----------------------------------------------------------------------
 
 
@@ -144,8 +141,7 @@ def _affine_grads(g: Array, x: Array, w: Array, inputs: Inputs) -> Grads:
     nin, nout = w.shape
     gx = None
     if inputs[0].requires_grad:
-        # (with one output, g @ w.T is an outer product: faster as one multiplication)
-        gx = g * w[:, 0] if nout == 1 else g @ w.T
+        gx = g @ w.T
     # Every leading axis is a batch axis. (Their number of rows is given, not -1: with an
     # axis of length 0, -1 would be ambiguous.)
     rows = g if g.ndim == 2 else g.reshape(math.prod(g.shape[:-1]), nout)
@@ -175,7 +171,7 @@ def mean(g: Array, saved: tuple[Any, bool, int, tuple[int, ...]], inputs: Inputs
 def max(g: Array, saved: tuple[Array, Any, bool, Array], inputs: Inputs) -> Grads:
     a, axis, keepdims, top = saved  # `top`: the maxima with keepdims
     mask = a == top
-    share = mask / _add_reduce(mask, axis=axis, keepdims=True, dtype=a.dtype)  # ties split
+    share = mask / mask.sum(axis=axis, keepdims=True, dtype=a.dtype)  # ties split evenly
     return (_restore(g, axis, keepdims) * share,)
 
 
@@ -267,12 +263,12 @@ def clip(g: Array, saved: tuple[Array, Array | None, Array | None]) -> Grads:
 
 def softmax(g: Array, saved: tuple[Array, Any], inputs: Inputs) -> Grads:
     s, axis = saved
-    return (s * (g - _add_reduce(g * s, axis=axis, keepdims=True)),)
+    return (s * (g - (g * s).sum(axis=axis, keepdims=True)),)
 
 
 def log_softmax(g: Array, saved: tuple[Array, Any], inputs: Inputs) -> Grads:
     out, axis = saved
-    return (g - np.exp(out) * _add_reduce(g, axis=axis, keepdims=True),)
+    return (g - np.exp(out) * g.sum(axis=axis, keepdims=True),)
 
 
 # -- functions of several tensors ----------------------------------------------------

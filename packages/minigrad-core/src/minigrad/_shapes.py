@@ -19,8 +19,6 @@ Array = npt.NDArray[Any]
 Axis = int | tuple[int, ...] | None
 
 _ndarray = np.ndarray
-# ndarray.sum goes through a Python-level wrapper; the ufunc method does not.
-_add_reduce: Any = np.add.reduce
 
 
 def sum_to_shape(grad: Array, shape: tuple[int, ...]) -> Array:
@@ -37,10 +35,10 @@ def sum_to_shape(grad: Array, shape: tuple[int, ...]) -> Array:
     if lead == 1 and grad.ndim == 2:  # a bias: the sum of a batch of rows
         grad = column_sums(grad)
     elif lead:
-        grad = _add_reduce(grad, axis=0 if lead == 1 else tuple(range(lead)))
+        grad = grad.sum(axis=0 if lead == 1 else tuple(range(lead)))
     if grad.shape != shape:
         axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
-        grad = _add_reduce(grad, axis=axes, keepdims=True)
+        grad = grad.sum(axis=axes, keepdims=True)
     if grad.__class__ is not _ndarray:  # summing a 0-d result gives a NumPy scalar
         grad = np.asarray(grad)
     return grad

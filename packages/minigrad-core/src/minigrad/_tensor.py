@@ -30,9 +30,6 @@ Operand: TypeAlias = "Tensor | float | int | np.generic | Array | Sequence[Any]"
 _ndarray = np.ndarray
 _asarray = np.asarray
 _new = object.__new__
-# ndarray.sum, .mean and .max go through Python-level wrappers; the ufunc methods do not.
-_add_reduce: Any = np.add.reduce
-_max_reduce: Any = np.maximum.reduce
 _FLOAT64 = np.dtype(np.float64)
 
 
@@ -47,7 +44,7 @@ def _record(data: Any, inputs: tuple[Tensor, ...], rule: Rule, saved: Any) -> Te
     t: Tensor = _new(Tensor)
     t.data = data
     t._grad = None
-    if not _mode.paused or _mode.mode.enabled:
+    if _mode.mode.enabled:
         for x in inputs:
             if x.requires_grad:
                 t.requires_grad = True
@@ -854,7 +851,7 @@ class Tensor:
         a: Any = self.data
         ax = check_axis("sum", axis, a.shape)
         try:
-            out = _add_reduce(a, axis=ax, keepdims=keepdims)
+            out = a.sum(axis=ax, keepdims=keepdims)
         except ValueError as exc:
             raise _errors.axis_error("sum", axis, a.shape, exc) from None
         return _record(out, (self,), rules.sum, (ax, keepdims, a.shape))
@@ -883,7 +880,7 @@ class Tensor:
         a: Any = self.data
         ax = check_axis("mean", axis, a.shape)
         try:
-            total = _add_reduce(a, axis=ax, keepdims=keepdims)
+            total = a.sum(axis=ax, keepdims=keepdims)
         except ValueError as exc:
             raise _errors.axis_error("mean", axis, a.shape, exc) from None
         count = a.size // max(total.size, 1)
@@ -919,7 +916,7 @@ class Tensor:
         a: Any = self.data
         ax = check_axis("max", axis, a.shape)
         try:
-            top = _max_reduce(a, axis=ax, keepdims=True)  # the rule needs this shape
+            top = a.max(axis=ax, keepdims=True)  # the rule needs this shape
         except ValueError as exc:
             if a.size == 0 and not isinstance(exc, _errors.AxisError):
                 raise ValueError(
@@ -958,10 +955,10 @@ class Tensor:
         a = self.data
         axis = check_axis("softmax", axis, a.shape)  # type: ignore[assignment]
         try:
-            e = np.exp(a - _max_reduce(a, axis=axis, keepdims=True))
+            e = np.exp(a - a.max(axis=axis, keepdims=True))
         except ValueError as exc:
             raise _errors.axis_error("softmax", axis, a.shape, exc) from None
-        out = e / _add_reduce(e, axis=axis, keepdims=True)
+        out = e / e.sum(axis=axis, keepdims=True)
         return _record(out, (self,), rules.softmax, (out, axis))
 
     def log_softmax(self, axis: int = -1) -> Tensor:
@@ -989,10 +986,10 @@ class Tensor:
         a = self.data
         axis = check_axis("log_softmax", axis, a.shape)  # type: ignore[assignment]
         try:
-            z = a - _max_reduce(a, axis=axis, keepdims=True)
+            z = a - a.max(axis=axis, keepdims=True)
         except ValueError as exc:
             raise _errors.axis_error("log_softmax", axis, a.shape, exc) from None
-        out = z - np.log(_add_reduce(np.exp(z), axis=axis, keepdims=True))
+        out = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
         return _record(out, (self,), rules.log_softmax, (out, axis))
 
     # ---------------------------------------------------------------- shape
