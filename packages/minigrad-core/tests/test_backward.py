@@ -429,3 +429,18 @@ def test_max_of_an_empty_tensor_along_a_non_empty_axis_is_empty_as_in_numpy():
     for axis in (0, None):
         with pytest.raises(ValueError, match=r"max: cannot take the maximum over an axis of len"):
             x.max(axis=axis)
+
+
+def test_a_pass_that_raises_changes_no_leaf_gradient():
+    from minigrad import define_op
+
+    def failing_rule(g, saved):
+        raise ArithmeticError("rule failed")
+
+    bad = define_op("bad", lambda a: (a * 1.0, None), failing_rule)
+    x, w = Tensor([1.0, 2.0]), Tensor([3.0, 4.0])
+    loss = bad(x).sum() + (x * w).sum()  # (x * w) runs first, then bad raises
+    with pytest.raises(ArithmeticError, match="rule failed"):
+        loss.backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+    np.testing.assert_array_equal(w.grad, [0.0, 0.0])
