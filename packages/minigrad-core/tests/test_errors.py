@@ -195,3 +195,26 @@ def test_linear_takes_a_plain_array_weight_as_a_constant():
     np.testing.assert_array_equal(x.grad, np.full((4, 2), 6.0))
     with pytest.raises(ValueError, match=r"linear: shapes \(4, 2\) and \(3, 3\)"):
         x.linear(np.ones((3, 3)))
+
+
+def test_define_op_refuses_a_rule_that_does_not_return_one_gradient_per_input():
+    from minigrad import define_op
+
+    single = define_op("single", lambda a: (a * 2, None), lambda g, saved: g * 2)
+    pair = define_op("pair", lambda a: (a * 2, None), lambda g, saved: (g, g))
+    x = Tensor([1.0, 2.0])
+    with pytest.raises(TypeError, match=r"single: .* one gradient per input \(1 here.*got ndarray"):
+        single(x).sum().backward()
+    with pytest.raises(TypeError, match=r"pair: .* got tuple of length 2"):
+        pair(x).sum().backward()
+
+
+def test_define_op_sums_a_broadcast_gradient_back_and_treats_arrays_as_constants():
+    from minigrad import define_op, gradcheck
+
+    scaled_add = define_op("scaled_add", lambda a, b: (a + 2 * b, None), lambda g, s: (g, 2 * g))
+    a, b = Tensor(np.ones((3, 2))), Tensor(np.ones(2))
+    assert gradcheck(scaled_add, a, b)
+    out = scaled_add(a, np.ones(2))  # the array is a constant
+    out.sum().backward()
+    np.testing.assert_array_equal(a.grad, np.ones((3, 2)))

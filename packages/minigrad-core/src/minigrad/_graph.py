@@ -270,13 +270,6 @@ def _fit(grad: Any, data: Array) -> Array:
     return fitted
 
 
-def release(node: Tensor) -> None:
-    """Forget a node's inputs and saved arrays once its rule has run."""
-    node._inputs = ()
-    node._saved = None
-    node._rule = released_rule
-
-
 def released_rule(g: Array, saved: Any, inputs: Any) -> Grads:
     """Rule of a node whose graph was released by a previous backward pass."""
     raise _errors.released_error()

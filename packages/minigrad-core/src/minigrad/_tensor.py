@@ -1137,8 +1137,8 @@ def define_op(
         grads = rule(g, saved)
         if not isinstance(grads, tuple) or len(grads) != len(inputs):
             raise TypeError(
-                f"{name}: the gradient rule must return a tuple of {len(inputs)} gradients "
-                f"(one per input, None for none), got {type(grads).__name__}"
+                f"{name}: the gradient rule must return a tuple with one gradient per input "
+                f"({len(inputs)} here; None for an input without one), got {type(grads).__name__}"
                 + (f" of length {len(grads)}" if isinstance(grads, tuple) else "")
             )
         given: list[Array] = []
