@@ -491,7 +491,19 @@ def numpy_impl(prob: Problem) -> NumpyMLP | NumpyChain | NumpyResidual:
 # --------------------------------------------------------------------------------------
 
 
-class MinigradMLP:
+class _MinigradModel:
+    """The parameters and gradients of a step whose ``self.model`` is a minigrad module."""
+
+    model: Any
+
+    def params(self) -> list[Array]:
+        return [p.data for p in self.model.parameters()]
+
+    def grads(self) -> list[Array]:
+        return [p.grad for p in self.model.parameters()]
+
+
+class MinigradMLP(_MinigradModel):
     """The step as a minigrad user writes it: ``MLP``, a loss from ``minigrad.nn``, ``SGD``."""
 
     def __init__(self, prob: MLPProblem) -> None:
@@ -521,12 +533,6 @@ class MinigradMLP:
         loss.backward()
         self.opt.step()
         return loss
-
-    def params(self) -> list[Array]:
-        return [p.data for p in self.model.parameters()]
-
-    def grads(self) -> list[Array]:
-        return [p.grad for p in self.model.parameters()]
 
 
 class MinigradChain:
@@ -563,7 +569,7 @@ class MinigradChain:
         return [self.p.grad]
 
 
-class MinigradOriginalLoop:
+class MinigradOriginalLoop(_MinigradModel):
     """The training loop of the original single-package API's example, as written.
 
     ``from minigrad import MLP, Tensor``; the data are wrapped in tensors every step, the
@@ -599,12 +605,6 @@ class MinigradOriginalLoop:
         for p in model.parameters():
             p.data += -lr * p.grad
         return loss
-
-    def params(self) -> list[Array]:
-        return [p.data for p in self.model.parameters()]
-
-    def grads(self) -> list[Array]:
-        return [p.grad for p in self.model.parameters()]
 
 
 class MinigradResidual:
