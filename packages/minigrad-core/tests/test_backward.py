@@ -389,25 +389,45 @@ def test_a_reduction_of_an_empty_tensor_sends_back_a_gradient_of_its_shape(reduc
     assert x.grad.shape == (0, 3)
 
 
-def test_a_contribution_after_a_node_has_run_is_refused(monkeypatch):
-    # The engine's internal check: if its bookkeeping ever let a node run before all of
-    # its consumers, the late gradient raises instead of being silently lost. Make the
-    # count of consumers one too small for the shared intermediate to see the check act.
+@pytest.mark.parametrize("retain_graph", [False, True])
+def test_a_contribution_after_a_node_has_run_is_refused(monkeypatch, retain_graph):
+    # The engine's internal check: if its order ever let a node run before all of its
+    # consumers, the late gradient raises instead of being silently lost. Swap the shared
+    # intermediate with its deeper consumer in the order to see the check act.
     from minigrad import _graph
 
-    count = _graph.count_consumers
+    order = _graph.topological_order
 
-    def one_too_few(root):
-        pending = count(root)
-        shared = max(pending, key=pending.get)
-        pending[shared] -= 1
-        return pending
+    def shared_node_too_late(root):
+        nodes = order(root)  # [h, tanh(h), root]: h must run last, after tanh(h)
+        nodes[0], nodes[1] = nodes[1], nodes[0]
+        return nodes
 
-    monkeypatch.setattr(_graph, "count_consumers", one_too_few)
+    monkeypatch.setattr(_graph, "topological_order", shared_node_too_late)
     a = Tensor([2.0])
     h = a * 3.0
+    out = h + h.tanh()
     with pytest.raises(RuntimeError, match=r"internal error: a gradient arrived .* after its rule"):
-        (h + h.tanh()).backward()
+        out.backward(retain_graph=retain_graph)
+    assert a.grad.tolist() == [0.0]  # the failed pass added nothing
+    if retain_graph:  # the graph is left as it was: a correct pass still runs through it
+        monkeypatch.setattr(_graph, "topological_order", order)
+        out.backward()
+        assert a.grad == pytest.approx([3.0 * (1.0 + (1.0 - np.tanh(6.0) ** 2))])
+
+
+def test_the_order_lists_every_node_after_all_of_its_consumers_reached_first():
+    # The first engine's walk marked a node when it was pushed, so h, pushed first as
+    # an input of the root, was listed as done before tanh(h), its deeper consumer.
+    from minigrad._graph import topological_order
+
+    a = Tensor([2.0])
+    h = a * 3.0
+    t = h.tanh()
+    out = h + t
+    assert [id(n) for n in topological_order(out)] == [id(h), id(t), id(out)]
+    out = t + h  # and in the other operand order
+    assert [id(n) for n in topological_order(out)] == [id(h), id(t), id(out)]
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,7 @@ def rule_of(name: str) -> str | None:
 
 
 # Case names that do not start with their rule's name.
-RULE_ALIASES = {"radd": "add", "rsub": "sub", "rmul": "mul", "rdiv": "div", "rpow": "pow"}
+RULE_ALIASES = {"radd": "add", "rsub": "sub", "rdiv": "div", "rpow": "pow"}
 RULE_ALIASES |= {"T": "transpose", "log_softmax": "log_softmax"}
 
 
@@ -65,8 +65,11 @@ CASES = [
     case("radd-scalar", lambda a: 2 + a, (3,)),
     case("sub-scalar", lambda a: a - 1.5, (3,)),
     case("rsub-scalar", lambda a: 1.5 - a, (2, 2)),
-    case("mul-numpy-scalar", lambda a: a * np.float64(3.0), (3,)),
-    case("rmul-numpy-scalar", lambda a: np.float32(3.0) * a, (3,)),
+    case("scale-numpy-scalar", lambda a: a * np.float64(3.0), (3,)),
+    case("scale-numpy-scalar-left", lambda a: np.float32(3.0) * a, (3,)),
+    case("scale-python-scalar", lambda a: a * 2.5, (2, 3)),
+    case("scale-array-bcast", lambda a: a * np.array([[1.0], [-2.0]]), (3,)),
+    case("scale-0d", lambda a: 3 * a, ()),
     case("div-scalar", lambda a: a / 4, (3,)),
     case("rdiv-scalar", lambda a: 2.0 / a, (2, 3)),
     case("pow-2", lambda a: a**2, (2, 3)),
@@ -76,7 +79,7 @@ CASES = [
     case("rpow-scalar", lambda a: 2.0**a, (4,)),
     case("add-array-const", lambda a: a + np.arange(6.0).reshape(2, 3), (3,)),
     case("rsub-array-const", lambda a: np.arange(3.0) - a, (2, 3)),
-    case("rmul-array-const", lambda a: np.arange(1.0, 4.0) * a, (2, 1)),
+    case("scale-array-left", lambda a: np.arange(1.0, 4.0) * a, (2, 1)),
     # -- matmul: 1-D, 2-D, batched with broadcast batch axes ----------------------------
     case("matmul-2d", lambda a, b: a @ b, (3, 4), (4, 2)),
     case("matmul-1d-2d", lambda a, b: a @ b, (4,), (4, 2)),

@@ -544,7 +544,7 @@ class Tensor:
             out = a * c
         except ValueError:
             raise _errors.broadcast_error("multiply", a, c) from None
-        return _record(out, (self, CONSTANT), rules.mul, (a, c))
+        return _record(out, (self,), rules.scale, c)
 
     __rmul__ = __mul__
 
