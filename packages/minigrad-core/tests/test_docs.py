@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 import minigrad
-from minigrad import _functions, _gradcheck, _graph, _mode, _rules, _shapes, _tensor
+from minigrad import _anomaly, _functions, _gradcheck, _graph, _mode, _rules, _shapes, _tensor
 
-MODULES = (_tensor, _functions, _gradcheck, _graph, _mode, _rules, _shapes)
+MODULES = (_tensor, _functions, _gradcheck, _graph, _mode, _rules, _shapes, _anomaly)
 PUBLIC = ["Tensor", "concatenate", "stack", "where", "no_grad", "is_grad_enabled"]
 PUBLIC += ["gradcheck", "GradcheckError", "define_op", "set_memory_saving"]
+PUBLIC += ["detect_anomaly"]
 
 
 def _defined_in(obj):

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 # `X as X`: an explicit re-export, for type checkers (the real __all__ is computed below).
 from minigrad.__about__ import __version__ as __version__
+from minigrad._anomaly import detect_anomaly as detect_anomaly
 from minigrad._functions import concatenate as concatenate
 from minigrad._functions import stack as stack
 from minigrad._functions import where as where
@@ -61,6 +62,7 @@ for _public in (
     GradcheckError,
     concatenate,
     define_op,
+    detect_anomaly,
     gradcheck,
     is_grad_enabled,
     no_grad,
@@ -77,6 +79,7 @@ _CORE_NAMES = [
     "__version__",
     "concatenate",
     "define_op",
+    "detect_anomaly",
     "gradcheck",
     "is_grad_enabled",
     "no_grad",

@@ -127,8 +127,7 @@ def set_memory_saving(enabled: bool) -> bool:
 def backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
     """Send ``seed``, the gradient of ``root``, back through ``root``'s graph."""
     order = topological_order(root)  # every node after all of its inputs; root last
-    leaf_grads: dict[Tensor, Array] = {}  # this pass's gradient of each leaf, and the ids
-    shared: set[int] = set()  # of those arrays that may be seen elsewhere (see collect)
+    leaf_grads: dict[Tensor, Array] = {}  # this pass's gradient of each leaf
     rules: list[tuple[Tensor, Rule]] = []  # with retain_graph: each node's rule, to put back
     root._grad = seed
     # Arrays of at least this many elements are candidates for the memory saving.
@@ -151,7 +150,7 @@ def backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
                     if grad is not None:
                         parent = inputs[i]
                         if parent._rule is None:  # a leaf: added to its grad at the end
-                            collect(leaf_grads, shared, parent, grad, g)
+                            collect(leaf_grads, parent, grad, g)
                         elif parent._rule is released_rule:  # impossible by the order
                             raise _errors.late_contribution_error(parent.shape)
                         else:
@@ -166,7 +165,7 @@ def backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
     finally:
         for node, rule in rules:
             node._rule = rule
-    add_to_leaves(leaf_grads, shared)
+    add_to_leaves(leaf_grads)
 
 
 def topological_order(root: Tensor) -> list[Tensor]:
@@ -217,35 +216,25 @@ def add_to_intermediate(node: Tensor, grad: Array) -> None:
 _leaf_lock = threading.Lock()
 
 
-def collect(
-    leaf_grads: dict[Tensor, Array],
-    shared: set[int],
-    leaf: Tensor,
-    grad: Array,
-    incoming: Array | None,
-) -> None:
+def collect(leaf_grads: dict[Tensor, Array], leaf: Tensor, grad: Array, incoming: Any) -> None:
     """Add ``grad`` to this pass's gradient of ``leaf`` (``incoming``: the rule's own ``g``).
 
-    A first contribution that may be seen elsewhere, the gradient of another tensor
-    passed through (by `+`, say) or a view of one (from `reshape`), is marked as
-    ``shared``: it is never written to, and a leaf never keeps it as its own array but
-    gets a copy. Any other array collected here belongs to this pass alone.
+    Every array in ``leaf_grads`` belongs to this pass alone, so later contributions are
+    added to it in place. A first contribution that may be seen elsewhere, the gradient
+    of another tensor passed on (by `+`, say) or a view of one (from `reshape`), is
+    copied first; any other array a rule returns is new, made for this input alone.
     """
     data = leaf.data
     if grad.__class__ is not _ndarray or grad.dtype is not data.dtype or grad.shape != data.shape:
         grad = _fit(grad, data)
     previous = leaf_grads.get(leaf)
     if previous is None:
-        if grad is incoming or grad.base is not None:
-            shared.add(id(grad))
-        leaf_grads[leaf] = grad
-    elif id(previous) in shared:
-        leaf_grads[leaf] = np.asarray(previous + grad)  # (an array, also for 0-d ones)
+        leaf_grads[leaf] = grad.copy() if grad is incoming or grad.base is not None else grad
     else:
-        previous += grad  # an array of this pass alone: added to in place
+        previous += grad
 
 
-def add_to_leaves(leaf_grads: dict[Tensor, Array], shared: set[int]) -> None:
+def add_to_leaves(leaf_grads: dict[Tensor, Array]) -> None:
     """Add a pass's gradients to the leaves' accumulated ones, all at once, under a lock.
 
     NumPy releases the GIL inside ``+=`` on large arrays, so passes in other threads
@@ -256,7 +245,7 @@ def add_to_leaves(leaf_grads: dict[Tensor, Array], shared: set[int]) -> None:
         for leaf, grad in leaf_grads.items():
             current = leaf._grad
             if current is None:
-                leaf._grad = grad.copy() if id(grad) in shared else grad
+                leaf._grad = grad  # an array of this pass alone (see collect)
                 leaf._owned = True
             elif leaf._owned:
                 current += grad  # an array this engine allocated for this leaf

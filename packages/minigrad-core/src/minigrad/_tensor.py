@@ -16,7 +16,7 @@ from typing import Any, SupportsIndex, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
-from minigrad import _errors, _graph, _mode
+from minigrad import _anomaly, _errors, _graph, _mode
 from minigrad import _rules as rules
 from minigrad._rules import Rule
 from minigrad._shapes import Axis, check_axis, is_index, reduced_shape
@@ -33,6 +33,10 @@ _new = object.__new__
 _FLOAT64 = np.dtype(np.float64)
 
 
+# Whether a `minigrad.detect_anomaly` block is open (in any thread); set by `_anomaly`.
+ANOMALY = False
+
+
 def _record(data: Any, inputs: tuple[Tensor, ...], rule: Rule, saved: Any) -> Tensor:
     """Return an operation's result: a graph node if it must be recorded, else a plain tensor.
 
@@ -41,6 +45,8 @@ def _record(data: Any, inputs: tuple[Tensor, ...], rule: Rule, saved: Any) -> Te
     """
     if data.__class__ is not _ndarray:  # NumPy returns scalars for 0-d results
         data = _asarray(data)
+    if ANOMALY:  # inside `minigrad.detect_anomaly`: check the result, and later the rule's
+        rule = _anomaly.check(data, inputs, rule)
     t: Tensor = _new(Tensor)
     t.data = data
     t._grad = None
@@ -447,9 +453,8 @@ class Tensor:
         seed = self._seed(gradient)
         if self._rule is None:  # a leaf: its gradient is the seed
             leaf_grads: dict[Tensor, Array] = {}
-            shared: set[int] = set()
-            _graph.collect(leaf_grads, shared, self, seed, None if gradient is None else seed)
-            _graph.add_to_leaves(leaf_grads, shared)
+            _graph.collect(leaf_grads, self, seed, None if gradient is None else seed)
+            _graph.add_to_leaves(leaf_grads)
             return
         _graph.backward(self, seed, retain_graph)
 
