@@ -343,12 +343,13 @@ def _walk(root: Module, *, named: bool = True) -> list[tuple[str, object]]:
     found: list[tuple[str, object]] = []
     seen: set[int] = set()
     stack: list[tuple[str, object]] = [("", root)]
+    kinds = _KINDS
     while stack:
         name, obj = stack.pop()
         if id(obj) in seen:
             continue
         seen.add(id(obj))
-        kind = _kind(obj)
+        kind = kinds.get(obj.__class__) or _kind(obj)
         if kind is Tensor:
             found.append((name, obj))
             continue
@@ -360,11 +361,13 @@ def _walk(root: Module, *, named: bool = True) -> list[tuple[str, object]]:
         else:
             items = enumerate(cast("Iterable[object]", obj))
         prefix = f"{name}." if name else ""
-        children = [
-            (f"{prefix}{key}" if named else "", value)
-            for key, value in items
-            if _kind(value) is not None
-        ]
+        children = []
+        for key, value in items:
+            kind = kinds.get(value.__class__, _UNKNOWN)
+            if kind is _UNKNOWN:
+                kind = _kind(value)
+            if kind is not None:
+                children.append((f"{prefix}{key}" if named else "", value))
         stack.extend(reversed(children))  # popped in attribute order
     return found
 
@@ -373,6 +376,7 @@ def _walk(root: Module, *, named: bool = True) -> list[tuple[str, object]]:
 # for a value it skips. Looked up by exact type and remembered, since isinstance over
 # five classes for every attribute was most of a walk's time.
 _KINDS: dict[type, type | None] = {}
+_UNKNOWN = object()  # (a type not yet in _KINDS)
 
 
 def _kind(value: object) -> type | None:
