@@ -99,8 +99,9 @@ def wheel(session: nox.Session, package: str) -> None:
         old.unlink()
     for p in PACKAGES[package]:
         _build(session, p, wheelhouse, sdist=False)
-    # Third-party test tools first, from the index; then ours from the wheels only.
-    session.install("numpy", "pytest")
+    # Third-party test tools first, from the index; then ours from the wheels only. SciPy
+    # runs core's check that value_and_grad drives scipy.optimize.minimize (jac=True).
+    session.install("numpy", "pytest", *(["scipy"] if package == "core" else []))
     ours = [f"minigrad-{p}" for p in PACKAGES[package]]
     # uv caches wheels by name and version: have it take these fresh builds, not old ones.
     fresh = [arg for name in ours for arg in ("--refresh-package", name)]

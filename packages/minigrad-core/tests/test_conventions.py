@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from minigrad import Tensor
+from minigrad import Tensor, maximum, minimum
 
 
 def grad_of(fn, values):
@@ -101,3 +101,53 @@ def test_softmax_rows_sum_to_one_and_gradient_of_their_sum_is_zero():
     np.testing.assert_allclose(s.data.sum(axis=1), 1.0)
     s.sum().backward()
     np.testing.assert_allclose(x.grad, 0.0, atol=1e-15)
+
+
+def test_maximum_and_minimum_split_the_gradient_evenly_between_ties():
+    # torch.maximum / torch.minimum: g / 2 to each of two equal operands
+    a, b = Tensor([1.0, 2.0, 3.0]), Tensor([3.0, 2.0, 1.0])
+    maximum(a, b).backward(np.array([1.0, 2.0, 4.0]))
+    np.testing.assert_array_equal(a.grad, [0.0, 1.0, 4.0])
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0, 0.0])
+    a, b = Tensor([1.0, 2.0, 3.0]), Tensor([3.0, 2.0, 1.0])
+    minimum(a, b).backward(np.array([1.0, 2.0, 4.0]))
+    np.testing.assert_array_equal(a.grad, [1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(b.grad, [0.0, 1.0, 4.0])
+
+
+def test_maximum_ties_under_broadcasting_and_with_constants():
+    a = Tensor([[0.0, 1.0, 2.0]])
+    b = Tensor([[1.0], [2.0]])
+    maximum(a, b).sum().backward()
+    # row b = 1: b wins, tie, a wins; row b = 2: b wins, b wins, tie
+    np.testing.assert_array_equal(a.grad, [[0.0, 0.5, 1.5]])
+    np.testing.assert_array_equal(b.grad, [[1.5], [2.5]])
+    np.testing.assert_array_equal(grad_of(lambda x: minimum(x, 0.0), [-1.0, 0.0, 1.0]), [1, 0.5, 0])
+    np.testing.assert_array_equal(grad_of(lambda x: maximum(0.0, x), [-1.0, 0.0, 1.0]), [0, 0.5, 1])
+
+
+def test_maximum_of_a_tensor_with_itself_passes_the_whole_gradient():
+    np.testing.assert_array_equal(grad_of(lambda x: maximum(x, x), [-1.0, 2.0]), [1.0, 1.0])
+    np.testing.assert_array_equal(grad_of(lambda x: minimum(x, x), [-1.0, 2.0]), [1.0, 1.0])
+
+
+def test_leaky_relu_gradient_at_zero_is_the_negative_slope():
+    g = grad_of(lambda x: x.leaky_relu(0.2), [-1.0, 0.0, 2.0])
+    np.testing.assert_allclose(g, [0.2, 0.2, 1.0], rtol=1e-15)
+    np.testing.assert_allclose(grad_of(Tensor.leaky_relu, [0.0]), [0.01], rtol=1e-15)
+
+
+def test_sqrt_is_nan_below_zero_and_its_gradient_inf_at_zero_silently():
+    x = Tensor([-1.0, 0.0, 4.0])  # (warnings are errors in the test run)
+    y = x.sqrt()
+    np.testing.assert_array_equal(y.data, [np.nan, 0.0, 2.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, [np.nan, np.inf, 0.25])
+
+
+def test_softplus_is_linear_strictly_above_its_threshold():
+    x = Tensor([10.0, 10.5])
+    y = x.softplus(beta=2.0, threshold=20.0)  # beta * x = 20 (not above it) and 21
+    np.testing.assert_allclose(y.data, [10.0 + np.log1p(np.exp(-20.0)) / 2, 10.5], rtol=1e-15)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, [1 / (1 + np.exp(-20.0)), 1.0], rtol=1e-15)

@@ -9,12 +9,37 @@ from pathlib import Path
 import pytest
 
 import minigrad
-from minigrad import _anomaly, _functions, _gradcheck, _graph, _mode, _rules, _shapes, _tensor
+from minigrad import (
+    _anomaly,
+    _draw,
+    _functional,
+    _functions,
+    _gradcheck,
+    _graph,
+    _mode,
+    _rules,
+    _shapes,
+    _tensor,
+)
 
-MODULES = (_tensor, _functions, _gradcheck, _graph, _mode, _rules, _shapes, _anomaly)
+MODULES = (
+    _tensor,
+    _functions,
+    _gradcheck,
+    _graph,
+    _mode,
+    _rules,
+    _shapes,
+    _draw,
+    _anomaly,
+    _functional,
+)
 PUBLIC = ["Tensor", "concatenate", "stack", "where", "no_grad", "is_grad_enabled"]
 PUBLIC += ["gradcheck", "GradcheckError", "define_op", "set_memory_saving"]
 PUBLIC += ["detect_anomaly"]
+PUBLIC += ["draw_graph"]
+PUBLIC += ["grad", "value_and_grad", "jacobian"]
+PUBLIC += ["maximum", "minimum"]
 
 
 def _defined_in(obj):
@@ -80,7 +105,7 @@ def test_every_public_name_has_an_example():
 def test_readme_examples_run(capsys):
     readme = Path(__file__).resolve().parents[1] / "README.md"
     blocks = re.findall(r"```python\n(.*?)```", readme.read_text(encoding="utf-8"), re.DOTALL)
-    assert len(blocks) == 3
+    assert len(blocks) == 6
     for block in blocks:
         exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
     printed = capsys.readouterr().out

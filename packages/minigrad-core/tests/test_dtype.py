@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from minigrad import Tensor, concatenate, stack, where
+from minigrad import Tensor, concatenate, maximum, minimum, stack, where
 
 
 @pytest.mark.parametrize(
@@ -57,6 +57,9 @@ OPS = {
     "pow": lambda x: x**2 + x**0.5 + x ** np.float64(3),
     "unary": lambda x: x.exp() + x.log() + x.tanh() + x.relu() + x.sigmoid() + x.abs() - x,
     "clip": lambda x: x.clip(0.7, np.float64(1.2)),
+    "sqrt-square-sin-cos": lambda x: x.sqrt() + x.square() + x.sin() + x.cos(),
+    "activations": lambda x: x.leaky_relu(0.1) + x.gelu() + x.gelu("tanh") + x.softplus(2, 3),
+    "maximum-minimum": lambda x: maximum(x, np.float64(1.0)) + minimum(1.2, x) + maximum(x, x),
     "reductions": lambda x: x.sum() + x.mean() + x.max(),
     "softmax": lambda x: x.reshape(1, -1).softmax() + x.reshape(1, -1).log_softmax(),
     "where": lambda x: where(x.data > 1, x, np.float64(2.0)),

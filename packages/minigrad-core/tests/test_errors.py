@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from minigrad import Tensor, concatenate, stack, where
+from minigrad import Tensor, concatenate, maximum, minimum, stack, where
 
 
 @pytest.mark.parametrize(
@@ -218,3 +218,22 @@ def test_define_op_sums_a_broadcast_gradient_back_and_treats_arrays_as_constants
     out = scaled_add(a, np.ones(2))  # the array is a constant
     out.sum().backward()
     np.testing.assert_array_equal(a.grad, np.ones((3, 2)))
+
+
+def test_maximum_and_minimum_name_the_shapes():
+    a = Tensor(np.ones((2, 3)))
+    for name, fn in (("maximum", maximum), ("minimum", minimum)):
+        with pytest.raises(ValueError, match=re.escape(f"{name}: shapes (2, 3) and (4,)")):
+            fn(a, np.ones(4))
+
+
+def test_activation_arguments_are_checked_naming_the_op():
+    x = Tensor([1.0, -1.0])
+    with pytest.raises(ValueError, match=r"gelu: approximate must be 'none' .* 'tanh', got 'foo'"):
+        x.gelu(approximate="foo")
+    with pytest.raises(TypeError, match="leaky_relu: negative_slope must be a real number"):
+        x.leaky_relu("0.1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="softplus: beta must be a real number, got None"):
+        x.softplus(beta=None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="softplus: threshold must be a real number"):
+        x.softplus(threshold=[20.0])  # type: ignore[arg-type]

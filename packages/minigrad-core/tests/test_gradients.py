@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from minigrad import Tensor, _graph, _rules, concatenate, gradcheck, stack, where
+from minigrad import Tensor, _graph, _rules, concatenate, gradcheck, maximum, minimum, stack, where
 
 # How inputs are drawn. "any": |x| in [0.2, 2] with random sign (away from the kinks of
 # relu, abs and clip, and from division by zero); "pos": x in [0.5, 2] (log, pow).
@@ -38,6 +38,8 @@ def rule_of(name: str) -> str | None:
 # Case names that do not start with their rule's name.
 RULE_ALIASES = {"radd": "add", "rsub": "sub", "rdiv": "div", "rpow": "pow"}
 RULE_ALIASES |= {"T": "transpose", "log_softmax": "log_softmax"}
+# Operations that only change the shape record the reshape rule.
+RULE_ALIASES |= {"flatten": "reshape", "squeeze": "reshape", "unsqueeze": "reshape"}
 
 
 CASES = [
@@ -114,6 +116,36 @@ CASES = [
     case("max-axis-neg-keepdims", lambda a: a.max(axis=-1, keepdims=True), (2, 3, 4)),
     case("max-axis-tuple", lambda a: a.max(axis=(0, 2)), (2, 3, 4)),
     case("max-0d", lambda a: a.max(), ()),
+    # (ties of max and min are checked by hand: finite differences are undefined there)
+    case("min-all", lambda a: a.min(), (2, 3, 4)),
+    case("min-axis1", lambda a: a.min(axis=1), (2, 3, 4)),
+    case("min-axis-neg-keepdims", lambda a: a.min(axis=-1, keepdims=True), (2, 3, 4)),
+    case("min-axis-tuple", lambda a: a.min(axis=(0, 2)), (2, 3, 4)),
+    case("min-0d", lambda a: a.min(), ()),
+    case("min-bcast-into-sibling", lambda a: a - a.min(axis=0, keepdims=True), (3, 4)),
+    case("var-all", lambda a: a.var(), (2, 3, 4)),
+    case("var-axis0-ddof1", lambda a: a.var(axis=0, ddof=1), (3, 4)),
+    case("var-axis-neg-keepdims", lambda a: a.var(axis=-1, keepdims=True), (2, 3, 4)),
+    case("var-axis-tuple-ddof1", lambda a: a.var(axis=(0, -1), ddof=1), (2, 3, 4)),
+    case("var-float-ddof", lambda a: a.var(axis=1, ddof=0.5), (3, 4)),
+    case("var-0d", lambda a: a.var(), ()),
+    case("var-bcast-into-sibling", lambda a: a * a.var(axis=1, keepdims=True), (3, 4)),
+    case("std-all", lambda a: a.std(), (2, 3, 4)),
+    case("std-axis1-ddof1", lambda a: a.std(axis=1, ddof=1), (2, 3, 4)),
+    case("std-tuple-keepdims", lambda a: a.std(axis=(0, 2), keepdims=True), (2, 3, 4)),
+    case("std-axis-neg", lambda a: a.std(axis=-2), (3, 4)),
+    case("std-0d", lambda a: a.std(), ()),
+    case(
+        "std-bcast-normalising",
+        lambda a: (a - a.mean(axis=-1, keepdims=True)) / a.std(axis=-1, keepdims=True),
+        (3, 4),
+    ),
+    case("logsumexp-all", lambda a: a.logsumexp(), (2, 3, 4)),
+    case("logsumexp-axis0", lambda a: a.logsumexp(axis=0), (3, 4)),
+    case("logsumexp-axis-neg-keepdims", lambda a: a.logsumexp(axis=-1, keepdims=True), (2, 3, 4)),
+    case("logsumexp-axis-tuple", lambda a: a.logsumexp(axis=(0, 2)), (2, 3, 4)),
+    case("logsumexp-0d", lambda a: a.logsumexp(), ()),
+    case("logsumexp-bcast-into-sibling", lambda a: a - a.logsumexp(axis=1, keepdims=True), (3, 4)),
     # -- shape ---------------------------------------------------------------------------
     case("reshape-args", lambda a: a.reshape(6, 4), (2, 3, 4)),
     case("reshape-tuple", lambda a: a.reshape((4, -1)), (2, 3, 4)),
@@ -130,6 +162,33 @@ CASES = [
     case("getitem-2-int-arrays", lambda a: a[np.array([0, 2, 0]), np.array([1, 1, 1])], (3, 4)),
     case("getitem-array-and-slice", lambda a: a[1:, [3, 3, 0]], (3, 4)),
     case("getitem-bool-mask", lambda a: a[np.array([True, False, True])], (3, 4)),
+    case("flatten", lambda a: a.flatten(), (2, 3, 4)),
+    case("flatten-start", lambda a: a.flatten(1), (2, 3, 4)),
+    case("flatten-middle-neg", lambda a: a.flatten(-3, -2), (2, 3, 4, 2)),
+    case("flatten-0d", lambda a: a.flatten(), ()),
+    case("squeeze-all", lambda a: a.squeeze(), (1, 3, 1)),
+    case("squeeze-axis-neg", lambda a: a.squeeze(-1), (1, 3, 1)),
+    case("squeeze-not-length-1", lambda a: a.squeeze((0, 1)), (1, 3, 1)),
+    case("unsqueeze", lambda a: a.unsqueeze(1), (2, 3)),
+    case("unsqueeze-neg", lambda a: a.unsqueeze(-1), (2, 3)),
+    case("unsqueeze-0d", lambda a: a.unsqueeze(0), ()),
+    case("pad-int", lambda a: a.pad(1), (2, 3)),
+    case("pad-pairs", lambda a: a.pad(((0, 2), (1, 0)), value=-1.5), (2, 3)),
+    case("pad-one-pair", lambda a: a.pad((2, 1)), (2, 3, 2)),
+    case("pad-0d", lambda a: a.pad(3), ()),
+    case("pad-bcast-into-sibling", lambda a, b: a.pad(((1, 1), (0, 0))) * b, (2, 3), (3,)),
+    case("sliding_windows-1d", lambda a: a.sliding_windows(3), (7,)),
+    case("sliding_windows-2d", lambda a: a.sliding_windows((3, 3), axis=(0, 1)), (5, 6)),
+    case("sliding_windows-batch", lambda a: a.sliding_windows((3, 3), axis=(1, 2)), (2, 5, 6)),
+    case("sliding_windows-axis-neg", lambda a: a.sliding_windows(2, axis=-2), (4, 3)),
+    case("sliding_windows-axes-reversed", lambda a: a.sliding_windows((2, 3), (1, 0)), (4, 5)),
+    case("sliding_windows-same-axis-twice", lambda a: a.sliding_windows((2, 3), (0, 0)), (6,)),
+    case(
+        "sliding_windows-conv",
+        lambda a, k: (a.sliding_windows((3, 3)) * k).sum(axis=(-2, -1)),
+        (5, 6),
+        (3, 3),
+    ),
     # -- elementwise functions -----------------------------------------------------------
     case("exp", lambda a: a.exp(), (2, 3)),
     case("log", lambda a: a.log(), (2, 3), kind=POS),
@@ -141,6 +200,27 @@ CASES = [
     case("clip", lambda a: a.clip(-0.5, 1.0), (3, 4)),
     case("clip-lo-only", lambda a: a.clip(lo=0.0), (3, 4)),
     case("clip-hi-only", lambda a: a.clip(hi=0.0), (3, 4)),
+    case("sqrt", lambda a: a.sqrt(), (3, 4), kind=POS),
+    case("sqrt-0d", lambda a: a.sqrt(), (), kind=POS),
+    case("square", lambda a: a.square(), (3, 4)),
+    case("square-0d", lambda a: a.square(), ()),
+    case("sin", lambda a: a.sin(), (3, 4)),
+    case("sin-0d", lambda a: a.sin(), ()),
+    case("cos", lambda a: a.cos(), (3, 4)),
+    case("cos-0d", lambda a: a.cos(), ()),
+    # (inputs are at least 0.2 away from leaky_relu's kink at 0)
+    case("leaky_relu", lambda a: a.leaky_relu(), (3, 4)),
+    case("leaky_relu-slope", lambda a: a.leaky_relu(negative_slope=0.3), (3, 4)),
+    case("leaky_relu-0d", lambda a: a.leaky_relu(0.2), ()),
+    case("gelu", lambda a: a.gelu(), (3, 4)),
+    case("gelu-0d", lambda a: a.gelu(), ()),
+    case("gelu-tanh", lambda a: a.gelu(approximate="tanh"), (3, 4)),
+    case("gelu-tanh-0d", lambda a: a.gelu("tanh"), ()),
+    case("softplus", lambda a: a.softplus(), (3, 4)),
+    case("softplus-beta", lambda a: a.softplus(beta=2.0), (3, 4)),
+    # linear where 2x > 0.2: every positive input (they are at least 0.2), none near it
+    case("softplus-linear-part", lambda a: a.softplus(beta=2.0, threshold=0.2), (3, 4)),
+    case("softplus-0d", lambda a: a.softplus(), ()),
     case("softmax", lambda a: a.softmax(), (3, 4)),
     case("softmax-axis0", lambda a: a.softmax(axis=0), (3, 4)),
     case("softmax-1d", lambda a: a.softmax(), (5,)),
@@ -156,6 +236,17 @@ CASES = [
     case("where", lambda a, b: where(a.data > 0, a, b), (3, 4), (3, 4)),
     case("where-bcast", lambda a, b: where(np.array([True, False, True]), a, b), (2, 3), (1,)),
     case("where-scalar", lambda a: where(a.data < 0, 0.5, a), (3, 4)),
+    case("maximum", lambda a, b: maximum(a, b), (3, 4), (3, 4)),
+    case("maximum-bcast-both", lambda a, b: maximum(a, b), (3, 1), (1, 4)),
+    case("maximum-0d-left", lambda a, b: maximum(a, b), (), (2, 3)),
+    case("maximum-scalar", lambda a: maximum(a, 0.1), (3, 4)),
+    case("maximum-array-left", lambda a: maximum(np.array([[-1.5], [0.1]]), a), (3,)),
+    case("maximum-same-tensor", lambda a: maximum(a, a), (2, 3)),  # ties: g / 2 twice
+    case("minimum", lambda a, b: minimum(a, b), (3, 4), (3, 4)),
+    case("minimum-bcast-3d", lambda a, b: minimum(a, b), (2, 3, 4), (3, 1)),
+    case("minimum-0d-0d", lambda a, b: minimum(a, b), (), ()),
+    case("minimum-scalar-left", lambda a: minimum(-0.1, a), (3, 4)),
+    case("minimum-same-tensor", lambda a: minimum(a, a), (4,)),
     # -- reused operands and sub-expressions ---------------------------------------------
     case("mix:x*x", lambda a: a * a, (3, 4)),
     case("mix:x+x", lambda a: a + a, (3,)),

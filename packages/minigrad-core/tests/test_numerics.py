@@ -84,3 +84,38 @@ def test_exp_and_log_follow_numpy_at_their_limits():
         Tensor([1e4]).exp()
     with pytest.warns(RuntimeWarning, match="divide by zero"):
         Tensor([0.0]).log()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "activation",
+    [
+        lambda x: x.softplus(),
+        lambda x: x.softplus(beta=0.5, threshold=1e5),  # the log branch at +-1e4 too
+        lambda x: x.gelu(),
+        lambda x: x.gelu(approximate="tanh"),
+        lambda x: x.leaky_relu(),
+    ],
+    ids=["softplus", "softplus-no-threshold", "gelu", "gelu-tanh", "leaky_relu"],
+)
+def test_smooth_activations_are_finite_and_exact_in_both_tails(strict, dtype, activation):
+    x = Tensor(np.array(LARGE, dtype=dtype))
+    y = activation(x)
+    assert y.dtype == dtype
+    assert np.all(np.isfinite(y.data))
+    # like relu far from 0: x itself above, (almost) nothing below
+    np.testing.assert_allclose(y.data[-2:], [100.0, 1e4], rtol=1e-6)
+    assert abs(y.data[0]) <= 100.0 and abs(y.data[1]) <= 1.0
+    y.sum().backward()
+    assert x.grad.dtype == dtype
+    assert np.all(np.isfinite(x.grad))
+    np.testing.assert_allclose(x.grad[-2:], [1.0, 1.0], rtol=1e-6)
+
+
+def test_gelu_and_softplus_keep_their_relative_accuracy_in_the_lower_tail():
+    # gelu(-10) = -10 * Phi(-10) and softplus(-30) = log(1 + e**-30), both tiny: computed
+    # without cancellation, not as 0 or a rounding error
+    np.testing.assert_allclose(Tensor([-10.0]).gelu().data, [-10 * 7.619853024160527e-24])
+    np.testing.assert_allclose(Tensor([-30.0]).softplus().data, [np.log1p(np.exp(-30.0))])
+    u = np.sqrt(2 / np.pi) * (-6.0 + 0.044715 * -216.0)  # gelu('tanh') = x sigmoid(2 u)
+    np.testing.assert_allclose(Tensor([-6.0]).gelu("tanh").data, [-6.0 / (1 + np.exp(-2 * u))])

@@ -3,9 +3,10 @@
 Each seed draws one program of 3 to 15 operations over every op family, whose operands
 come from all earlier nodes, so fan-out, diamonds, residuals (``h + f(h)``), reductions
 broadcast back into their input (``h - h.mean(axis=1, keepdims=True)``, ``e / e.sum()``),
-self-products (``x * x``, ``a @ a.T``, ``concatenate([h, h])``) and the odd empty array
-are common. The sinks of the program are reduced to a scalar by fixed random weights, or
-the last node gets them as ``backward(gradient=W)``.
+self-products (``x * x``, ``a @ a.T``, ``concatenate([h, h])``), overlapping sliding
+windows reduced as in a convolution or a pooling, and the odd empty array are common.
+The sinks of the program are reduced to a scalar by fixed random weights, or the last
+node gets them as ``backward(gradient=W)``.
 
 The program is run by two interpreters: the engine (`Tensor` operations and
 ``backward``) and a plain-NumPy interpreter that only evaluates forward. The oracle is
@@ -16,14 +17,17 @@ program runs at small sizes and at sizes above the engine's threshold for in-pla
 gradient reuse and early release, with every intermediate held in a list or with only
 the leaves and the output referenced, in float64 and in float32.
 
-Values are kept away from the kinks of relu, abs, clip and max (or exactly on them where
-the function is locally constant): a program whose kinks would be crossed by a finite
+Values are kept away from the kinks of relu, leaky_relu, abs, clip, max, min, maximum
+and minimum and from softplus's threshold (or exactly on them where the function is
+locally constant), and var and std from zero variance: a program whose kinks would be
+crossed by a finite
 difference step or by float32 rounding is redrawn. ``MINIGRAD_RANDOM_GRAPHS=2000`` runs
 more programs than the default 200.
 """
 
 from __future__ import annotations
 
+import math
 import operator
 import os
 import warnings
@@ -34,7 +38,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from minigrad import Tensor, concatenate, set_memory_saving, stack, where
+from minigrad import Tensor, concatenate, maximum, minimum, set_memory_saving, stack, where
 
 # The engine overwrites gradients in place and releases arrays early only for arrays of
 # at least this many elements (a private constant of the engine, deliberately restated
@@ -52,6 +56,7 @@ BOUND = 60.0  # every value of every node stays within +-BOUND
 EXP_MAX = 3.5  # exp only of values up to this
 POS_MIN = 0.2  # log, a tensor base of `**` and non-integer powers: values at least this
 DEN_MIN = 0.25  # a divisor is at least this far from 0
+VAR_MIN = 0.05  # var and std only of slices whose variance is at least this
 MAX_ELEMENTS = 3 * 80 * 80  # no node larger than this at the large sizes
 # Distance from a kink (relu/abs at 0, clip at its bounds, max's runner-up) below which an
 # op is refused, unless the value sits exactly on the kink.
@@ -115,6 +120,24 @@ def np_sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
 
 
+def np_gelu(x: np.ndarray, approximate: str) -> np.ndarray:
+    """x * Phi(x): Phi from math.erf (the textbook formula) or PyTorch's tanh form."""
+    dt = x.dtype.type
+    if approximate == "tanh":
+        inner = dt(math.sqrt(2 / math.pi)) * (x + dt(0.044715) * x**3)
+        return dt(0.5) * x * (dt(1) + np.tanh(inner))
+    erf = np.vectorize(math.erf, otypes=[np.float64])(x.astype(np.float64) / math.sqrt(2))
+    return np.asarray(x * (0.5 * (1.0 + erf))).astype(x.dtype)
+
+
+def np_softplus(x: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+    """log(1 + e**(beta x)) / beta as max(z, 0) + log1p(e**-|z|); x above the threshold."""
+    dt = x.dtype.type
+    z = x * dt(beta)
+    soft = (np.maximum(z, dt(0)) + np.log1p(np.exp(-np.abs(z)))) / dt(beta)
+    return np.where(z > threshold, x, soft)
+
+
 def reshape_target(shape: tuple[int, ...], how: str) -> tuple[int, ...]:
     if how == "flat":
         return (-1,)
@@ -123,6 +146,28 @@ def reshape_target(shape: tuple[int, ...], how: str) -> tuple[int, ...]:
     if how == "unsq":
         return (1, *shape)
     return (shape[0] * shape[1], *shape[2:])  # "merge"
+
+
+def axes_of(axis: Any, ndim: int) -> list[int]:
+    """The axes an axis argument names, from 0 to ndim - 1 (every axis for None)."""
+    if axis is None:
+        return list(range(ndim))
+    return [a % ndim for a in ((axis,) if isinstance(axis, int) else axis)] if ndim else []
+
+
+def np_windows(x: np.ndarray, window: tuple[int, ...], axes: list[int]) -> np.ndarray:
+    """Every window, by slicing: position ``offsets`` inside the windows of all windows."""
+    counts = list(x.shape)
+    for ax, w in zip(axes, window, strict=True):
+        counts[ax] -= w - 1
+    out = np.empty((*counts, *window), dtype=x.dtype)
+    for offsets in np.ndindex(*window):
+        starts = [0] * x.ndim
+        for ax, o in zip(axes, offsets, strict=True):
+            starts[ax] += o
+        place = tuple(slice(b, b + n) for b, n in zip(starts, counts, strict=True))
+        out[(Ellipsis, *offsets)] = x[place]
+    return out
 
 
 def np_apply(node: Node, ins: list[np.ndarray], size: str) -> np.ndarray:
@@ -138,12 +183,20 @@ def np_apply(node: Node, ins: list[np.ndarray], size: str) -> np.ndarray:
     elif k == "neg":
         out = -x
     elif k == "unary":
-        name = p["name"]
+        name, kw = p["name"], p.get("kw", {})
         if name == "sigmoid":
             out = np_sigmoid(x)
         elif name == "relu":
             out = np.where(x > 0, x, dt(0))
-        else:
+        elif name == "square":
+            out = x * x
+        elif name == "leaky_relu":
+            out = np.where(x > 0, x, x * dt(kw.get("negative_slope", 0.01)))
+        elif name == "gelu":
+            out = np_gelu(x, kw.get("approximate", "none"))
+        elif name == "softplus":
+            out = np_softplus(x, kw.get("beta", 1.0), kw.get("threshold", 20.0))
+        else:  # exp, log, tanh, abs, sqrt, sin, cos
             out = getattr(np, name)(x)
     elif k == "clip":
         out = np.clip(x, p["lo"], p["hi"])
@@ -171,6 +224,9 @@ def np_apply(node: Node, ins: list[np.ndarray], size: str) -> np.ndarray:
     elif k == "where":
         a, b = where_operands(ins, p, lambda c: dt(c))
         out = np.where(p["mask"][size], a, b)
+    elif k == "extremum":
+        a, b = where_operands(ins, p, lambda c: dt(c))
+        out = np.where(a >= b, a, b) if p["name"] == "maximum" else np.where(a <= b, a, b)
     elif k == "softmax":
         axis = -1 if p["axis"] is None else p["axis"]
         z = x - x.max(axis=axis, keepdims=True)
@@ -179,6 +235,27 @@ def np_apply(node: Node, ins: list[np.ndarray], size: str) -> np.ndarray:
             out = e / e.sum(axis=axis, keepdims=True)
         else:
             out = z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+    elif k == "stat":  # var, std
+        out = getattr(np, p["name"])(x, axis=p["axis"], keepdims=p["keepdims"], ddof=p["ddof"])
+    elif k == "logsumexp":
+        out = np.logaddexp.reduce(x, axis=p["axis"], keepdims=p["keepdims"])
+    elif k == "flatten":
+        if x.ndim == 0:
+            out = x.reshape(1)
+        else:
+            s, e = p["start"] % x.ndim, p["end"] % x.ndim
+            merged = int(np.prod(x.shape[s : e + 1]))
+            out = x.reshape((*x.shape[:s], merged, *x.shape[e + 1 :]))
+    elif k == "squeeze":
+        named = axes_of(p["axis"], x.ndim)
+        out = np.squeeze(x, axis=tuple(a for a in named if x.shape[a] == 1))
+    elif k == "unsqueeze":
+        out = np.expand_dims(x, p["axis"])
+    elif k == "pad":
+        out = np.pad(x, p["width"], mode="constant", constant_values=p["value"])
+    elif k == "windows":
+        window = p["window"] if isinstance(p["window"], tuple) else (p["window"],)
+        out = np_windows(x, window, axes_of(p["axis"], x.ndim))
     elif k == "reshape":
         out = x.reshape(reshape_target(x.shape, p["how"]))
     elif k == "transpose":
@@ -198,16 +275,27 @@ def where_operands(ins: list[Any], p: dict[str, Any], const: Callable[[float], A
 def kink_pattern(node: Node, ins: list[np.ndarray]) -> Any:
     """Which side of its kinks each input element is on (None for smooth operations)."""
     k, p = node.kind, node.p
-    if k == "unary" and p["name"] in ("relu", "abs"):
+    if k == "unary" and p["name"] in ("relu", "abs", "leaky_relu"):
         return np.sign(ins[0])
+    if k == "unary" and p["name"] == "softplus":
+        return np.sign(softplus_excess(ins[0], p))
+    if k == "extremum":
+        a, b = where_operands(ins, p, float)
+        return np.sign(a - b)
     if k == "clip":
         return [np.sign(ins[0] - b) for b in (p["lo"], p["hi"]) if b is not None]
-    if k == "reduce" and p["name"] == "max":
-        return ins[0] == ins[0].max(axis=p["axis"], keepdims=True)
+    if k == "reduce" and p["name"] in ("max", "min"):
+        return ins[0] == getattr(ins[0], p["name"])(axis=p["axis"], keepdims=True)
     if k == "linear" and p["act"] == "relu":
         z = np.matmul(ins[0], ins[1])
         return np.sign(z + ins[2] if len(ins) == 3 else z)
     return None
+
+
+def softplus_excess(x: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+    """beta x - threshold: softplus jumps (by a little) to x where this turns positive."""
+    kw = p.get("kw", {})
+    return np.asarray(x * kw.get("beta", 1.0) - kw.get("threshold", 20.0))
 
 
 def same_pattern(a: Any, b: Any) -> bool:
@@ -221,12 +309,17 @@ def same_pattern(a: Any, b: Any) -> bool:
 def kink_distances(node: Node, ins: list[np.ndarray]) -> list[np.ndarray]:
     """Distances of the inputs from the kinks; exactly 0 (on the kink) is allowed."""
     k, p = node.kind, node.p
-    if k == "unary" and p["name"] in ("relu", "abs"):
+    if k == "unary" and p["name"] in ("relu", "abs", "leaky_relu"):
         return [np.abs(ins[0])]
+    if k == "unary" and p["name"] == "softplus":
+        return [np.abs(softplus_excess(ins[0], p))]
+    if k == "extremum":
+        a, b = where_operands(ins, p, float)
+        return [np.abs(a - b)]
     if k == "clip":
         return [np.abs(ins[0] - b) for b in (p["lo"], p["hi"]) if b is not None]
-    if k == "reduce" and p["name"] == "max" and ins[0].size:
-        return [ins[0].max(axis=p["axis"], keepdims=True) - ins[0]]
+    if k == "reduce" and p["name"] in ("max", "min") and ins[0].size:
+        return [np.abs(getattr(ins[0], p["name"])(axis=p["axis"], keepdims=True) - ins[0])]
     if k == "linear" and p["act"] == "relu":
         z = np.matmul(ins[0], ins[1])
         return [np.abs(z + ins[2] if len(ins) == 3 else z)]
@@ -245,10 +338,15 @@ def check_domain(node: Node, ins: list[np.ndarray]) -> bool:
         return bool(np.all(np.abs(x) >= DEN_MIN))
     if k == "scalar" and p["op"] == "**" and not p["left"] and p["c"] not in (2, 3):
         return bool(np.all(x >= POS_MIN))
-    if k == "unary" and p["name"] == "log":
+    if k == "unary" and p["name"] in ("log", "sqrt"):
         return bool(np.all(x >= POS_MIN))
     if k == "unary" and p["name"] == "exp":
         return bool(np.all(x <= EXP_MAX))
+    if k == "stat":  # away from zero variance (std's gradient there) and from N <= ddof
+        count = int(np.prod([x.shape[a] for a in axes_of(p["axis"], x.ndim)]))
+        if x.size == 0 or count - p["ddof"] < 1:
+            return False
+        return bool(np.all(np.var(x, axis=p["axis"], ddof=p["ddof"]) >= VAR_MIN))
     return True
 
 
@@ -558,11 +656,30 @@ def clip_bounds(g: Gen) -> tuple[float | None, float | None]:
     return (None if r < 0.15 else float(lo)), (None if 0.15 <= r < 0.3 else float(hi))
 
 
+UNARY = ["exp", "log", "tanh", "sigmoid", "relu", "abs", "neg", "clip"]
+UNARY += ["sqrt", "square", "sin", "cos", "leaky_relu", "gelu", "softplus"]
+
+
+def unary_options(g: Gen, name: str) -> dict[str, Any]:
+    """Keyword arguments for the unary ops that take some (often none: the defaults)."""
+    if g.rng.random() < 0.3:
+        return {}
+    if name == "leaky_relu":
+        return {"negative_slope": g.choice([0.2, 0.5, -0.1])}
+    if name == "gelu":
+        return {"approximate": g.choice(["none", "tanh"])}
+    if name == "softplus":
+        return {"beta": g.choice([1.0, 2.0, 0.5]), "threshold": g.choice([20.0, 1.0])}
+    return {}
+
+
 def fam_unary(g: Gen) -> None:
-    name = g.choice(["exp", "log", "tanh", "sigmoid", "relu", "abs", "neg", "clip"])
+    name = g.choice(UNARY)
     a = g.pick()
-    if name == "log":
-        g.op("unary", [g.positive(a)], name="log")
+    if name in ("log", "sqrt"):
+        g.op("unary", [g.positive(a)], name=name)
+    elif name in ("leaky_relu", "gelu", "softplus"):
+        g.op("unary", [a], name=name, kw=unary_options(g, name))
     elif name == "neg":
         g.op("neg", [a])
     elif name == "clip":
@@ -575,7 +692,7 @@ def fam_unary(g: Gen) -> None:
 def fam_reduce(g: Gen) -> None:
     """A reduction, usually broadcast back into its input: h - h.mean(1, keepdims=True)."""
     a = g.pick()
-    name = g.choice(["sum", "mean", "max"])
+    name = g.choice(["sum", "mean", "max", "min"])
     axis, keepdims = g.random_axis(g.ndim(a))
     r = g.op("reduce", [a], name=name, axis=axis, keepdims=keepdims)
     if g.rng.random() < 0.65 and g.fits(a, r):
@@ -599,12 +716,15 @@ def fam_normalize(g: Gen) -> None:
     g.op("binary", [e, s], op="/")
 
 
+# The f of h op f(h).
+RESIDUAL = ["tanh", "sigmoid", "relu", "exp", "abs", "neg", "clip", "softmax", "scale", "linear"]
+RESIDUAL += ["sin", "gelu", "softplus", "leaky_relu"]
+
+
 def fam_residual(g: Gen) -> None:
     """h op f(h): the input reaches the result directly and through f."""
     h = g.pick()
-    f = g.choice(
-        ["tanh", "sigmoid", "relu", "exp", "abs", "neg", "clip", "softmax", "scale", "linear"]
-    )
+    f = g.choice(RESIDUAL)
     nd = g.ndim(h)
     if f == "neg":
         t = g.op("neg", [h])
@@ -775,6 +895,29 @@ def fam_where(g: Gen) -> None:
     g.op("where", args, mask=mask, const=const, const_side=side)
 
 
+def fam_extremum(g: Gen) -> None:
+    """maximum or minimum of two operands that broadcast, of one with itself (ties), or
+    of one and a constant."""
+    a = g.pick()
+    r = g.rng.random()
+    const, side = None, "y"
+    if r < 0.2:
+        args = [a, a]
+    elif r < 0.5:
+        args = [a, g.pick(lambda j: g.fits(a, j))]
+    elif r < 0.8:
+        args = [a, g.partner_leaf(a)]
+    else:
+        args = [a]
+        const, side = g.choice([0.0, 0.5, -1.0]), g.choice(["x", "y"])
+    if len(args) == 2 and g.rng.random() < 0.5:
+        args.reverse()
+    if len(args) == 2 and not g.fits(*args):
+        raise Rejected("shapes")
+    name = g.choice(["maximum", "minimum"])
+    g.op("extremum", args, name=name, const=const, const_side=side)
+
+
 def fam_softmax(g: Gen) -> None:
     a = g.pick(lambda i: g.ndim(i) >= 1)
     nd = g.ndim(a)
@@ -802,6 +945,96 @@ def fam_transpose(g: Gen) -> None:
     g.op("transpose", [a], how=how, star=bool(g.rng.random() < 0.5))
 
 
+def fam_stats(g: Gen) -> None:
+    """var or std; often a normalisation, (h - h.mean(axis)) / h.std(axis)."""
+    a = g.pick()
+    axis, keepdims = g.random_axis(g.ndim(a))
+    ddof = g.choice([0, 1])
+    if g.ndim(a) and g.rng.random() < 0.4:
+        s = g.op("stat", [a], name="std", axis=axis, keepdims=True, ddof=ddof)
+        m = g.op("reduce", [a], name="mean", axis=axis, keepdims=True)
+        g.op("binary", [g.op("binary", [a, m], op="-"), s], op="/")
+        return
+    g.op("stat", [a], name=g.choice(["var", "std"]), axis=axis, keepdims=keepdims, ddof=ddof)
+
+
+def fam_logsumexp(g: Gen) -> None:
+    """logsumexp; often subtracted from its input (log_softmax over several axes)."""
+    a = g.pick()
+    axis, keepdims = g.random_axis(g.ndim(a))
+    if g.ndim(a) and g.rng.random() < 0.5:
+        r = g.op("logsumexp", [a], axis=axis, keepdims=True)
+        g.op("binary", [a, r], op="-")
+        return
+    g.op("logsumexp", [a], axis=axis, keepdims=keepdims)
+
+
+def fam_pad(g: Gen) -> None:
+    a = g.pick()
+    nd = g.ndim(a)
+    r = g.rng.random()
+    width: Any
+    if r < 0.3 or nd == 0:
+        width = int(g.rng.integers(0, 3))  # every side of every axis
+    elif r < 0.5:
+        width = tuple(int(w) for w in g.rng.integers(0, 3, size=2))  # one pair for all axes
+    else:
+        width = tuple(tuple(int(w) for w in g.rng.integers(0, 3, size=2)) for _ in range(nd))
+    g.op("pad", [a], width=width, value=g.choice([0.0, 1.0, -0.5]))
+
+
+def fam_flatten(g: Gen) -> None:
+    """flatten, squeeze and unsqueeze: only the shape changes."""
+    a = g.pick()
+    nd = g.ndim(a)
+    how = g.choice(["flatten", "squeeze", "unsqueeze"])
+    if how == "flatten":
+        start = int(g.rng.integers(nd)) if nd else 0
+        end = int(g.rng.integers(start, nd)) if nd else 0
+        if nd and g.rng.random() < 0.3:
+            start, end = start - nd, end - nd
+        g.op("flatten", [a], start=start, end=-1 if g.rng.random() < 0.3 else end)
+    elif how == "squeeze":
+        ones = [i for i in range(nd) if g.both(lambda s, i=i: s[i] == 1, a)]
+        r = g.rng.random()
+        axis: Any = None
+        if nd and r < 0.7:  # an axis of length 1 if there is one; else one left as it is
+            axis = g.choice(ones) if ones and r < 0.5 else int(g.rng.integers(-nd, nd))
+            if r > 0.6:
+                axis = (axis, g.choice(list(range(nd))))
+                if axis[0] % nd == axis[1]:
+                    axis = axis[:1]
+        g.op("squeeze", [a], axis=axis)
+    else:
+        g.op("unsqueeze", [a], axis=int(g.rng.integers(-nd - 1, nd + 1)))
+
+
+def fam_windows(g: Gen) -> None:
+    """Overlapping sliding windows, usually reduced over the window: a conv or a pooling."""
+    a = g.pick(lambda i: g.ndim(i) >= 1)
+    nd = g.ndim(a)
+    k = 1 if nd == 1 or g.rng.random() < 0.5 else 2
+    axes = [int(ax) for ax in g.rng.choice(nd, size=k, replace=False)]
+    window = tuple(int(g.rng.integers(1, 4)) for _ in axes)
+    for ax, w in zip(axes, window, strict=True):
+        if not g.both(lambda s, ax=ax, w=w: s[ax] >= w, a):
+            raise Rejected("window longer than its axis")
+    axis: Any = [ax - nd if g.rng.random() < 0.3 else ax for ax in axes]
+    if k == 1 and g.rng.random() < 0.5:
+        w = g.op("windows", [a], window=window[0], axis=axis[0])
+    else:
+        w = g.op("windows", [a], window=window, axis=tuple(axis))
+    within = tuple(range(-k, 0))  # the window's own axes
+    r = g.rng.random()
+    if r < 0.35:  # pooling
+        name = g.choice(["sum", "mean", "max"])
+        g.op("reduce", [w], name=name, axis=within, keepdims=False)
+    elif r < 0.7:  # a convolution with a kernel of the window's shape
+        kernel = g.leaf(lambda s: window, "weight")
+        product = g.op("binary", [w, kernel], op="*")
+        g.op("reduce", [product], name="sum", axis=within, keepdims=False)
+
+
 FAMILIES: dict[str, tuple[Callable[[Gen], None], float]] = {
     "binary": (fam_binary, 3.0),
     "scalar": (fam_scalar, 2.0),
@@ -815,9 +1048,15 @@ FAMILIES: dict[str, tuple[Callable[[Gen], None], float]] = {
     "concat": (fam_concat, 1.0),
     "stack": (fam_stack, 0.7),
     "where": (fam_where, 1.0),
+    "extremum": (fam_extremum, 1.5),
     "softmax": (fam_softmax, 1.0),
     "reshape": (fam_reshape, 0.7),
     "transpose": (fam_transpose, 0.7),
+    "stats": (fam_stats, 1.0),
+    "logsumexp": (fam_logsumexp, 0.8),
+    "pad": (fam_pad, 0.7),
+    "flatten": (fam_flatten, 0.8),
+    "windows": (fam_windows, 1.0),
 }
 FAMILY_NAMES = list(FAMILIES)
 FAMILY_P = np.array([w for _, w in FAMILIES.values()]) / sum(w for _, w in FAMILIES.values())
@@ -950,7 +1189,7 @@ def engine_apply(node: Node, ins: list[Any], size: str) -> Tensor:
     if k == "neg":
         return -x
     if k == "unary":
-        return getattr(x, p["name"])()
+        return getattr(x, p["name"])(**p.get("kw", {}))
     if k == "clip":
         return x.clip(p["lo"], p["hi"])
     if k == "reduce":
@@ -970,9 +1209,27 @@ def engine_apply(node: Node, ins: list[Any], size: str) -> Tensor:
         return stack(ins, axis=p["axis"])
     if k == "where":
         return where(p["mask"][size], *where_operands(ins, p, float))
+    if k == "extremum":
+        return (maximum if p["name"] == "maximum" else minimum)(*where_operands(ins, p, float))
     if k == "softmax":
         method = getattr(x, p["name"])
         return method() if p["axis"] is None else method(axis=p["axis"])
+    if k == "stat":
+        return getattr(x, p["name"])(axis=p["axis"], keepdims=p["keepdims"], ddof=p["ddof"])
+    if k == "logsumexp":
+        if p["axis"] is None and not p["keepdims"]:
+            return x.logsumexp()
+        return x.logsumexp(axis=p["axis"], keepdims=p["keepdims"])
+    if k == "flatten":
+        return x.flatten(p["start"], p["end"])
+    if k == "squeeze":
+        return x.squeeze() if p["axis"] is None else x.squeeze(p["axis"])
+    if k == "unsqueeze":
+        return x.unsqueeze(p["axis"])
+    if k == "pad":
+        return x.pad(p["width"], value=p["value"])
+    if k == "windows":
+        return x.sliding_windows(p["window"], axis=p["axis"])
     if k == "reshape":
         shape = reshape_target(x.shape, p["how"])
         return x.reshape(*shape) if p["star"] else x.reshape(shape)
@@ -1125,7 +1382,8 @@ def expression(prog: Program, i: int, size: str) -> str:
     if k == "neg":
         return f"-{a[0]}"
     if k == "unary":
-        return f"{a[0]}.{p['name']}()"
+        kw = ", ".join(f"{key}={value!r}" for key, value in p.get("kw", {}).items())
+        return f"{a[0]}.{p['name']}({kw})"
     if k == "clip":
         return f"{a[0]}.clip({p['lo']}, {p['hi']})"
     if k == "reduce":
@@ -1144,9 +1402,24 @@ def expression(prog: Program, i: int, size: str) -> str:
     if k == "where":
         ops = where_operands(a, p, str)
         return f"where(M{i}, {ops[0]}, {ops[1]})"
+    if k == "extremum":
+        ops = where_operands(a, p, str)
+        return f"{p['name']}({ops[0]}, {ops[1]})"
     if k == "softmax":
         axis = "" if p["axis"] is None else f"axis={p['axis']}"
         return f"{a[0]}.{p['name']}({axis})"
+    if k == "stat":
+        return f"{a[0]}.{p['name']}(axis={p['axis']}, keepdims={p['keepdims']}, ddof={p['ddof']})"
+    if k == "logsumexp":
+        return f"{a[0]}.logsumexp(axis={p['axis']}, keepdims={p['keepdims']})"
+    if k == "flatten":
+        return f"{a[0]}.flatten({p['start']}, {p['end']})"
+    if k in ("squeeze", "unsqueeze"):
+        return f"{a[0]}.{k}({'' if p['axis'] is None else p['axis']})"
+    if k == "pad":
+        return f"{a[0]}.pad({p['width']}, value={p['value']})"
+    if k == "windows":
+        return f"{a[0]}.sliding_windows({p['window']}, axis={p['axis']})"
     if k == "reshape":
         shape = reshape_target(prog.vals[size][node.args[0]].shape, p["how"])
         return f"{a[0]}.reshape({', '.join(map(str, shape)) if p['star'] else shape})"

@@ -1,8 +1,9 @@
 """minigrad: a small, readable reverse-mode autograd engine on NumPy.
 
 This package (the ``minigrad-core`` distribution) holds the engine: `Tensor`,
-`no_grad`, `gradcheck`, the functions `concatenate`, `stack` and `where`, and
-`define_op` to add an operation of your own.
+`no_grad`, `gradcheck`, the functions `concatenate`, `stack`, `where`, `maximum` and
+`minimum`, and `define_op` to add an operation of your own; `grad`, `value_and_grad`
+and `jacobian` turn a function into one that returns its derivatives; `draw_graph` draws a graph.
 
 The engine reads top to bottom in four modules: `minigrad._tensor` (the `Tensor` type
 and its operators), `minigrad._rules` (every operation's gradient rule, in one table),
@@ -31,7 +32,13 @@ from typing import TYPE_CHECKING, Any
 # `X as X`: an explicit re-export, for type checkers (the real __all__ is computed below).
 from minigrad.__about__ import __version__ as __version__
 from minigrad._anomaly import detect_anomaly as detect_anomaly
+from minigrad._draw import draw_graph as draw_graph
+from minigrad._functional import grad as grad
+from minigrad._functional import jacobian as jacobian
+from minigrad._functional import value_and_grad as value_and_grad
 from minigrad._functions import concatenate as concatenate
+from minigrad._functions import maximum as maximum
+from minigrad._functions import minimum as minimum
 from minigrad._functions import stack as stack
 from minigrad._functions import where as where
 from minigrad._gradcheck import GradcheckError as GradcheckError
@@ -63,11 +70,17 @@ for _public in (
     concatenate,
     define_op,
     detect_anomaly,
+    draw_graph,
+    grad,
     gradcheck,
     is_grad_enabled,
+    jacobian,
+    maximum,
+    minimum,
     no_grad,
     set_memory_saving,
     stack,
+    value_and_grad,
     where,
 ):
     _public.__module__ = __name__
@@ -80,11 +93,17 @@ _CORE_NAMES = [
     "concatenate",
     "define_op",
     "detect_anomaly",
+    "draw_graph",
+    "grad",
     "gradcheck",
     "is_grad_enabled",
+    "jacobian",
+    "maximum",
+    "minimum",
     "no_grad",
     "set_memory_saving",
     "stack",
+    "value_and_grad",
     "where",
 ]
 

@@ -1,8 +1,9 @@
-"""Functions of several tensors: `concatenate`, `stack` and `where`."""
+"""Functions of several tensors: `concatenate`, `stack`, `where`, `maximum` and `minimum`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -13,7 +14,7 @@ from minigrad._errors import AxisError
 from minigrad._shapes import check_axis
 from minigrad._tensor import Tensor, _as_tensors, _record
 
-__all__ = ["concatenate", "stack", "where"]
+__all__ = ["concatenate", "maximum", "minimum", "stack", "where"]
 
 
 def concatenate(tensors: Iterable[Tensor | npt.ArrayLike], axis: int | None = 0) -> Tensor:
@@ -156,3 +157,95 @@ def where(
             detail="condition, x and y must broadcast together",
         ) from None
     return _record(out, (xt, yt), rules.where, cond)
+
+
+def maximum(a: Tensor | npt.ArrayLike, b: Tensor | npt.ArrayLike) -> Tensor:
+    """Take the elementwise maximum of two tensors, like ``numpy.maximum``.
+
+    The operands broadcast as in NumPy. The gradient goes to the larger operand; where
+    the two are equal it is split evenly, half to each (PyTorch's convention). ``nan``
+    propagates, as in NumPy.
+
+    Parameters
+    ----------
+    a, b : Tensor or array_like
+        The operands. A non-tensor is a constant, converted to the dtype of the tensor
+        beside it.
+
+    Returns
+    -------
+    Tensor
+        The larger of each pair of elements, in the broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not broadcast together, naming them.
+
+    Examples
+    --------
+    >>> from minigrad import Tensor, maximum
+    >>> x = Tensor([1.0, 2.0, 3.0])
+    >>> y = maximum(x, 2.0)
+    >>> y
+    Tensor([2., 2., 3.], requires_grad=True)
+    >>> y.sum().backward()
+    >>> x.grad
+    array([0. , 0.5, 1. ])
+    """
+    return _elementwise_pair("maximum", np.maximum, rules.maximum, a, b)
+
+
+def minimum(a: Tensor | npt.ArrayLike, b: Tensor | npt.ArrayLike) -> Tensor:
+    """Take the elementwise minimum of two tensors, like ``numpy.minimum``.
+
+    The operands broadcast as in NumPy. The gradient goes to the smaller operand; where
+    the two are equal it is split evenly, half to each (PyTorch's convention). ``nan``
+    propagates, as in NumPy.
+
+    Parameters
+    ----------
+    a, b : Tensor or array_like
+        The operands. A non-tensor is a constant, converted to the dtype of the tensor
+        beside it.
+
+    Returns
+    -------
+    Tensor
+        The smaller of each pair of elements, in the broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not broadcast together, naming them.
+
+    Examples
+    --------
+    >>> from minigrad import Tensor, minimum
+    >>> a = Tensor([[1.0, 5.0]])
+    >>> b = Tensor([[2.0], [5.0]])
+    >>> minimum(a, b)
+    Tensor([[1., 2.],
+            [1., 5.]], requires_grad=True)
+    >>> minimum(a, b).sum().backward()
+    >>> a.grad, b.grad
+    (array([[2. , 0.5]]), array([[1. ],
+           [0.5]]))
+    """
+    return _elementwise_pair("minimum", np.minimum, rules.minimum, a, b)
+
+
+def _elementwise_pair(
+    name: str,
+    forward: Callable[[Any, Any], Any],
+    rule: Callable[..., rules.Grads],
+    a: Tensor | npt.ArrayLike,
+    b: Tensor | npt.ArrayLike,
+) -> Tensor:
+    """Apply a NumPy function of two broadcast operands and record its rule."""
+    x, y = _as_tensors(name, (a, b))
+    try:
+        out = forward(x.data, y.data)
+    except ValueError:
+        raise _errors.broadcast_error(name, x.data, y.data) from None
+    return _record(out, (x, y), rule, (x.data, y.data))

@@ -179,15 +179,58 @@ def mean(g: Array, saved: tuple[Any, bool, int, tuple[int, ...]], inputs: Inputs
 
 def max(g: Array, saved: tuple[Array, Any, bool, Array], inputs: Inputs) -> Grads:
     a, axis, keepdims, top = saved  # `top`: the maxima with keepdims
-    mask = a == top
-    share = mask / mask.sum(axis=axis, keepdims=True, dtype=a.dtype)  # ties split evenly
-    return (_restore(g, axis, keepdims) * share,)
+    return (_restore(g, axis, keepdims) * _ties_share(a, top, axis),)
+
+
+def min(g: Array, saved: tuple[Array, Any, bool, Array], inputs: Inputs) -> Grads:
+    a, axis, keepdims, bottom = saved  # `bottom`: the minima with keepdims
+    return (_restore(g, axis, keepdims) * _ties_share(a, bottom, axis),)
+
+
+def _ties_share(a: Array, extreme: Array, axis: Any) -> Array:
+    """Each element's share of its slice's gradient: 1 / ties at the extreme, else 0."""
+    mask = a == extreme
+    share: Array = mask / mask.sum(axis=axis, keepdims=True, dtype=a.dtype)
+    return share
+
+
+def var(g: Array, saved: tuple[Array, Any, bool, Array], inputs: Inputs) -> Grads:
+    centred, axis, keepdims, dof = saved  # centred: a - mean; dof: max(N - ddof, 0)
+    return (_variance_grad(_restore(g, axis, keepdims), centred, dof),)
+
+
+def _variance_grad(g: Array, centred: Array, dof: Array) -> Array:
+    """``g * 2 * (a - mean) / dof`` for ``g`` with the reduced axes kept (size 1)."""
+    with np.errstate(divide="ignore", invalid="ignore"):  # dof 0: inf and nan, as PyTorch
+        grad: Array = g * centred * (dof.dtype.type(2) / dof)
+    return grad
+
+
+def std(g: Array, saved: tuple[Array, Any, bool, Array, Array], inputs: Inputs) -> Grads:
+    centred, axis, keepdims, dof, out = saved  # out: the standard deviations, keepdims
+    # d sqrt(v) = dv / (2 sqrt(v)); taken as 0 where std == 0 (a constant slice), as
+    # PyTorch does, where the formula would give 0 / 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g_var = _restore(g, axis, keepdims) / (out + out)
+    g_var = np.where(out == 0, g_var.dtype.type(0), g_var)
+    return (_variance_grad(g_var, centred, dof),)
+
+
+def logsumexp(g: Array, saved: tuple[Array, Array, Any, bool], inputs: Inputs) -> Grads:
+    e, total, axis, keepdims = saved  # e = exp(a - max), total: its sums (keepdims)
+    # softmax(a) = e / total: from the shifted values, exact also in float32 for inputs
+    # like 1e4 (exp(a - logsumexp(a)) would carry the rounding of 1e4 + log(2)); 0 / 0 =
+    # nan in a slice of -inf, and inf / inf in one holding +inf, as in PyTorch
+    with np.errstate(invalid="ignore"):
+        softmax = e / total
+    return (_restore(g, axis, keepdims) * softmax,)
 
 
 # -- shape and indexing --------------------------------------------------------------
 
 
 def reshape(g: Array, shape: tuple[int, ...], inputs: Inputs) -> Grads:
+    # also the rule of flatten, squeeze and unsqueeze, which only change the shape
     return (g.reshape(shape),)
 
 
@@ -202,6 +245,30 @@ def getitem(g: Array, saved: tuple[tuple[int, ...], Any], inputs: Inputs) -> Gra
         grad[index] = g  # basic indexing never picks an element twice
     else:
         np.add.at(grad, index, g)  # repeated indices accumulate
+    return (grad,)
+
+
+def pad(g: Array, interior: tuple[slice, ...], inputs: Inputs) -> Grads:
+    return (g[interior],)  # the padding is constant: only the input's own place counts
+
+
+def sliding_windows(
+    g: Array, saved: tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]], inputs: Inputs
+) -> Grads:
+    # Windows overlap, so an element receives the gradient of every window holding it.
+    # One strided slice per position inside a window (9 for 3x3 windows), not one step
+    # per window: the slice of g at window position `offsets` (its trailing axes) is
+    # what the elements `offsets` further along the windowed axes receive from it.
+    shape, axes, window_shape = saved
+    grad = np.zeros(shape, dtype=g.dtype)
+    counts = g.shape[: len(shape)]  # the number of windows along each input axis
+    for offsets in np.ndindex(*window_shape):
+        starts = [0] * len(shape)
+        for ax, offset in zip(axes, offsets, strict=True):
+            starts[ax] += offset  # (an axis windowed twice moves by both offsets)
+        place = tuple(slice(s, s + n) for s, n in zip(starts, counts, strict=True))
+        position = (Ellipsis, *offsets)  # the windows' trailing axes
+        grad[place] += g[position]
     return (grad,)
 
 
@@ -270,6 +337,64 @@ def clip(g: Array, saved: tuple[Array, Array | None, Array | None]) -> Grads:
     return (g * inside,)
 
 
+def sqrt(g: Array, out: Array, inputs: Inputs) -> Grads:
+    # 1 / (2 sqrt(a)): inf at 0 (nan where g is 0 there too), silently, as in PyTorch
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (g / (out + out),)
+
+
+def square(g: Array, a: Array, inputs: Inputs) -> Grads:
+    return (g * (a + a),)
+
+
+def sin(g: Array, a: Array, inputs: Inputs) -> Grads:
+    return (g * np.cos(a),)
+
+
+def cos(g: Array, a: Array, inputs: Inputs) -> Grads:
+    return (g * -np.sin(a),)
+
+
+def leaky_relu(g: Array, saved: tuple[Array, Any], inputs: Inputs) -> Grads:
+    a, slope = saved  # slope: negative_slope in a's dtype; it applies at 0 too, as in PyTorch
+    return (np.where(a > 0, g, g * slope),)
+
+
+def gelu(g: Array, saved: tuple[Array, Array, str], inputs: Inputs) -> Grads:
+    # gelu(a) = a * cdf(a), so its slope is cdf(a) + a * cdf'(a)
+    a, cdf, approximate = saved
+    return (g * (cdf + a * gelu_cdf_slope(a, cdf, approximate)),)
+
+
+def gelu_cdf_slope(a: Array, cdf: Array, approximate: str) -> Array:
+    """Compute the derivative of the normal distribution function that `Tensor.gelu` uses.
+
+    For ``'none'`` it is the normal density ``exp(-a**2 / 2) / sqrt(2 pi)``; for
+    ``'tanh'``, where ``cdf = sigmoid(2 u)`` with ``u = sqrt(2/pi) (a + 0.044715 a**3)``,
+    it is ``2 cdf (1 - cdf) du/da``.
+    """
+    dt = a.dtype.type
+    if approximate == "none":
+        slope: Array = np.exp(a * a * dt(-0.5)) * dt(1 / math.sqrt(2 * math.pi))
+        return slope
+    du = (a * a * dt(3 * GELU_TANH_CUBIC) + dt(1)) * dt(math.sqrt(2 / math.pi))
+    slope = cdf * (dt(1) - cdf) * du
+    slope *= dt(2)
+    return slope
+
+
+# The cubic coefficient of the tanh approximation of gelu (PyTorch's and the GELU paper's).
+GELU_TANH_CUBIC = 0.044715
+
+
+def softplus(g: Array, saved: tuple[Array, Array], inputs: Inputs) -> Grads:
+    # soft = log(1 + exp(beta a)), so sigmoid(beta a) = 1 - exp(-soft), without cancellation
+    # for a tiny soft; 1 where beta a is above the threshold (the result is a there)
+    soft, linear = saved
+    slope = np.where(linear, soft.dtype.type(1), -np.expm1(-soft))
+    return (g * slope,)
+
+
 def softmax(g: Array, saved: tuple[Array, Any], inputs: Inputs) -> Grads:
     s, axis = saved
     return (s * (g - (g * s).sum(axis=axis, keepdims=True)),)
@@ -304,6 +429,32 @@ def where(g: Array, condition: Array, inputs: Inputs) -> Grads:
     )
 
 
+def maximum(g: Array, saved: tuple[Array, Array], inputs: Inputs) -> Grads:
+    a, b = saved  # g to the larger operand, g / 2 to each where they tie (as PyTorch)
+    shared = _tie_halved(g, a, b)
+    zero = g.dtype.type(0)
+    return (
+        np.where(a < b, zero, shared) if inputs[0].requires_grad else None,
+        np.where(b < a, zero, shared) if inputs[1].requires_grad else None,
+    )
+
+
+def minimum(g: Array, saved: tuple[Array, Array], inputs: Inputs) -> Grads:
+    a, b = saved  # g to the smaller operand, g / 2 to each where they tie (as PyTorch)
+    shared = _tie_halved(g, a, b)
+    zero = g.dtype.type(0)
+    return (
+        np.where(a > b, zero, shared) if inputs[0].requires_grad else None,
+        np.where(b > a, zero, shared) if inputs[1].requires_grad else None,
+    )
+
+
+def _tie_halved(g: Array, a: Array, b: Array) -> Array:
+    """``g``, halved where ``a == b``: the share of each of two tied operands."""
+    shared: Array = np.where(a == b, g * g.dtype.type(0.5), g)
+    return shared
+
+
 # Every operation's rule, by the operation's name (the names of the README's table).
 # `abs` and `clip` are declared with `minigrad.define_op`, as a user's operation is, so
 # their rules take only ``(g, saved)``; define_op adds the ``inputs`` argument.
@@ -320,9 +471,15 @@ RULES: dict[str, Callable[..., Grads]] = {
     "sum": sum,
     "mean": mean,
     "max": max,
+    "min": min,
+    "var": var,
+    "std": std,
+    "logsumexp": logsumexp,
     "reshape": reshape,
     "transpose": transpose,
     "getitem": getitem,
+    "pad": pad,
+    "sliding_windows": sliding_windows,
     "exp": exp,
     "log": log,
     "tanh": tanh,
@@ -330,11 +487,20 @@ RULES: dict[str, Callable[..., Grads]] = {
     "sigmoid": sigmoid,
     "abs": abs,
     "clip": clip,
+    "sqrt": sqrt,
+    "square": square,
+    "sin": sin,
+    "cos": cos,
+    "leaky_relu": leaky_relu,
+    "gelu": gelu,
+    "softplus": softplus,
     "softmax": softmax,
     "log_softmax": log_softmax,
     "concatenate": concatenate,
     "stack": stack,
     "where": where,
+    "maximum": maximum,
+    "minimum": minimum,
 }
 
 

@@ -8,6 +8,7 @@ reduction forward to its input's shape (repeating it over the reduced axes).
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -73,6 +74,25 @@ def reduced_shape(shape: tuple[int, ...], axis: Axis) -> tuple[int, ...]:
         return ()
     axes = {ax % len(shape) for ax in ((axis,) if isinstance(axis, int) else axis)}
     return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+def reduction_count(shape: tuple[int, ...], axis: Axis) -> int:
+    """Return how many elements a reduction over ``axis`` combines into each result.
+
+    Read from the shape, so that it is right also for empty arrays, where sizes alone
+    cannot tell it.
+
+    Examples
+    --------
+    >>> reduction_count((2, 3, 4), (0, -1)), reduction_count((0, 3), None)
+    (8, 0)
+    """
+    if axis is None:
+        return math.prod(shape)
+    if not shape:  # a 0-d array reduced over its axis 0
+        return 1
+    axes = {ax % len(shape) for ax in ((axis,) if isinstance(axis, int) else axis)}
+    return math.prod(shape[ax] for ax in axes)
 
 
 _ones: Array = np.ones(0)  # the last ones-vector `column_sums` made, kept for the next call
