@@ -3,7 +3,8 @@
 This package (the ``minigrad-core`` distribution) holds the engine: `Tensor`,
 `no_grad`, `gradcheck`, the functions `concatenate`, `stack`, `where`, `maximum` and
 `minimum`, and `define_op` to add an operation of your own; `grad`, `value_and_grad`
-and `jacobian` turn a function into one that returns its derivatives; `draw_graph` draws a graph.
+and `jacobian` turn a function into one that returns its derivatives; `draw_graph` draws a
+graph, and `detect_anomaly` names the operation that made the first NaN or infinity.
 
 The engine reads top to bottom in four modules: `minigrad._tensor` (the `Tensor` type
 and its operators), `minigrad._rules` (every operation's gradient rule, in one table),
