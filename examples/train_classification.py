@@ -3,7 +3,8 @@
 A 2-16-16-1 ReLU MLP learns `make_moons(40, noise=0.1)` with Adam and the binary
 cross-entropy on logits, then is scored on 500 fresh points from the same
 distribution. Target: at least 95% accuracy on the training points; the exit status
-is 1 when it is missed. ``--plot moons.png`` draws the decision boundary.
+is 1 when it is missed. ``--plot moons.png`` draws the decision boundary (``.png`` is
+added to a name without an extension; the name is checked before training).
 
     python examples/train_classification.py
     python examples/train_classification.py --plot moons.png
@@ -12,6 +13,8 @@ is 1 when it is missed. ``--plot moons.png`` draws the decision boundary.
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -51,6 +54,29 @@ def plot(path: Path, model: MLP, X: np.ndarray, y: np.ndarray, title: str) -> No
     plt.close(fig)
 
 
+def check_plot_path(parser: argparse.ArgumentParser, path: Path) -> Path:
+    """Return the PNG file that --plot names (``.png`` added to a bare name), or exit 2.
+
+    Checked before training, so that a run is never lost to a plot it cannot write.
+    """
+    if path.is_dir():
+        parser.error(f"argument --plot: {path} is a folder; give a file name such as out.png")
+    if not path.suffix:
+        path = path.with_name(path.name + ".png")
+    if path.suffix.lower() != ".png" or path.is_dir():
+        parser.error(f"argument --plot: {path} is not a .png file name; plots are PNG images")
+    folder = path.parent
+    while not folder.exists():  # the folders that do not exist yet are created
+        folder = folder.parent
+    if not folder.is_dir():
+        parser.error(f"argument --plot: cannot write {path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK):
+        parser.error(f"argument --plot: cannot write {path}: the folder {folder} is read-only")
+    if importlib.util.find_spec("matplotlib") is None:
+        parser.error("argument --plot: needs matplotlib: python -m pip install matplotlib")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Train a 2-16-16-1 MLP on 40 moons points.")
     parser.add_argument("--steps", type=int, help="training steps (default 300, quick 150)")
@@ -62,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"argument --steps: must be at least 1, got {args.steps}")
     if args.seed < 0:
         parser.error(f"argument --seed: must be at least 0, got {args.seed}")
+    if args.plot is not None:
+        args.plot = check_plot_path(parser, args.plot)
     steps = args.steps if args.steps is not None else (150 if args.quick else 300)
 
     X, y = make_moons(n_samples=40, noise=0.1, random_state=args.seed)

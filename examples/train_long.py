@@ -1,12 +1,18 @@
 """Train a 5-class spiral classifier for thousands of steps, with checkpoints and resume.
 
 The main example of minigrad: an MLP (2-64-64-5, ReLU) learns five interleaved spiral
-arms from mini-batches, with Adam and a cosine learning-rate decay. It shows a progress
+arms from mini-batches, with Adam and a cosine learning-rate decay (``CosineSchedule``,
+whose state goes into the checkpoints with the optimizer's). It shows a progress
 bar with the loss and accuracy, writes a checkpoint every ``--checkpoint-every`` steps
 (atomically: a crash never leaves a half-written file), and ``--resume`` continues from
 the newest checkpoint to exactly the same final parameters as an uninterrupted run.
 Ctrl-C saves a checkpoint at the end of the current step and exits; ``--resume`` then
 picks up from there. ``--plot out.png`` draws the decision boundary and the loss curve.
+
+One run at a time uses a checkpoint folder: a run holds the lock file
+``train_long.lock`` in it (naming its process id) until it ends, and a second run
+started on the same folder refuses at once. A lock left by a run that no longer exists
+(killed, or the machine went down) is taken over with a message.
 
 A run never deletes checkpoints it was not told to: when ``--checkpoint-dir`` already
 holds ``step-*.npz`` files, it continues them with ``--resume`` or replaces them with
@@ -26,6 +32,7 @@ early (Ctrl-C or ``--stop-after``) with a checkpoint saved.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import math
 import os
 import re
@@ -42,15 +49,27 @@ from typing import Any
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
-from tqdm import tqdm
+
+try:
+    from tqdm import tqdm
+except ImportError:  # the bar is optional: PlainProgress reports instead
+    tqdm = None
 
 from minigrad import Tensor, no_grad
 from minigrad.data import batches, make_spirals
-from minigrad.nn import MLP, Adam, cross_entropy, load_checkpoint, save_checkpoint
+from minigrad.nn import (
+    MLP,
+    Adam,
+    CosineSchedule,
+    cross_entropy,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 TARGET_ACCURACY = 0.90
 N_CLASSES = 5
 CHECKPOINT_NAME = re.compile(r"^step-(\d+)\.npz$")
+LOCK_NAME = "train_long.lock"
 EXIT_REFUSED = 2  # as argparse's for bad options: nothing was trained
 EXIT_INTERRUPTED = 130  # the shell's status for a program stopped by Ctrl-C (SIGINT)
 PROG = Path(__file__).name
@@ -69,7 +88,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         prog=PROG,
         description="Train an MLP on 5-class spirals with checkpoints, resume and plots.",
         epilog="Exit status: 0 target reached, 1 target missed, 2 refused (bad options, or "
-        "checkpoints that would be lost or do not fit), 130 stopped early (Ctrl-C or "
+        "checkpoints that would be lost or do not fit, or another run holds the lock file "
+        f"{LOCK_NAME} in --checkpoint-dir), 130 stopped early (Ctrl-C or "
         "--stop-after) after saving a checkpoint.",
     )
     parser.add_argument("--steps", type=int, help="total training steps (default 5000)")
@@ -137,9 +157,32 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         parser.error(f"argument --lr: must be a positive number, got {args.lr}")
     if args.checkpoint_dir.exists() and not args.checkpoint_dir.is_dir():
         parser.error(f"argument --checkpoint-dir: {args.checkpoint_dir} is not a folder")
-    if args.plot is not None and args.plot.is_dir():
-        parser.error(f"argument --plot: {args.plot} is a folder; give a file name such as out.png")
+    if args.plot is not None:
+        args.plot = check_plot_path(parser, args.plot)
     return args
+
+
+def check_plot_path(parser: argparse.ArgumentParser, path: Path) -> Path:
+    """Return the PNG file that --plot names (``.png`` added to a bare name), or exit 2.
+
+    Checked before training, so that a long run is never lost to a plot it cannot write.
+    """
+    if path.is_dir():
+        parser.error(f"argument --plot: {path} is a folder; give a file name such as out.png")
+    if not path.suffix:
+        path = path.with_name(path.name + ".png")
+    if path.suffix.lower() != ".png" or path.is_dir():
+        parser.error(f"argument --plot: {path} is not a .png file name; plots are PNG images")
+    folder = path.parent
+    while not folder.exists():  # the folders that do not exist yet are created
+        folder = folder.parent
+    if not folder.is_dir():
+        parser.error(f"argument --plot: cannot write {path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK):
+        parser.error(f"argument --plot: cannot write {path}: the folder {folder} is read-only")
+    if importlib.util.find_spec("matplotlib") is None:
+        parser.error("argument --plot: needs matplotlib: python -m pip install matplotlib")
+    return path
 
 
 class RefusedError(Exception):
@@ -153,18 +196,18 @@ def refuse(message: str) -> int:
 
 
 def resume(
-    path: Path, model: MLP, optimizer: Adam, settings: dict[str, Any]
+    path: Path, model: MLP, optimizer: Adam, schedule: CosineSchedule, settings: dict[str, Any]
 ) -> tuple[int, list[float]]:
-    """Load the checkpoint at `path` into the model and optimizer; return (step, losses).
+    """Load the checkpoint at `path` into model, optimizer and schedule; return (step, losses).
 
     Raises `RefusedError` when the file cannot be read, is damaged, or belongs to a run
     with other options.
     """
     start_over = "or start over with --overwrite"
     try:
-        info = load_checkpoint(path, model, optimizer)
+        info = load_checkpoint(path, model, optimizer, schedule=schedule)
     except (OSError, ValueError) as exc:  # ModelFileError is a ValueError naming the file
-        problem = f"{path}: {exc.strerror}" if isinstance(exc, OSError) else str(exc)
+        problem = f"{path}: {exc.strerror}" if isinstance(exc, OSError) and exc.strerror else exc
         raise RefusedError(
             f"cannot resume from {problem}; delete that file to resume from an older one, "
             f"{start_over}"
@@ -183,15 +226,13 @@ def resume(
             f"resume with the options it was started with, {start_over}"
         )
     step, losses = info.get("step"), info.get("losses")
-    if not (isinstance(step, int) and isinstance(losses, list) and len(losses) == step):
+    if not (
+        isinstance(step, int)
+        and isinstance(losses, list)
+        and len(losses) == step == schedule.step_count
+    ):
         raise RefusedError(f"{path} holds no valid step and loss history; {start_over}")
     return step, losses
-
-
-def learning_rate(step: int, total: int, peak: float) -> float:
-    """Cosine decay from `peak` to 2% of it: a function of the step, so resume is exact."""
-    progress = min(step / total, 1.0)
-    return peak * (0.02 + 0.49 * (1.0 + math.cos(math.pi * progress)))
 
 
 def batches_from(
@@ -219,11 +260,155 @@ def accuracy(model: MLP, X: np.ndarray, y: np.ndarray) -> float:
 
 
 def checkpoints(folder: Path) -> list[tuple[int, Path]]:
-    """The checkpoints in `folder` as (step, path), oldest first."""
+    """The checkpoints in `folder` as (step, path), oldest first: files named step-*.npz.
+
+    Anything else (a folder of that name, say) is neither resumed from nor deleted.
+    """
     if not folder.is_dir():
         return []
     found = [(CHECKPOINT_NAME.match(p.name), p) for p in folder.iterdir()]
-    return sorted((int(m.group(1)), p) for m, p in found if m)
+    return sorted((int(m.group(1)), p) for m, p in found if m and p.is_file())
+
+
+class CheckpointLock:
+    """Keeps two runs from using one checkpoint folder: a lock file naming the holder.
+
+    The file is created with O_CREAT | O_EXCL, which only one of several runs starting
+    together can do; its first line is the holder's process id. `release` removes it,
+    also after Ctrl-C. A lock whose process no longer exists is taken over.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / LOCK_NAME
+        # Unique to this run, so that a lock is recognised as ours or as one seen before.
+        self.content = f"{os.getpid()}\n{PROG} run started {time.ctime()} ({time.time_ns()})\n"
+        self.held = False
+
+    def acquire(self) -> None:
+        """Take the lock, or raise RefusedError naming the run that holds it."""
+        for _ in range(3):  # again after removing a stale lock, which another run may take
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                self.remove_if_stale()
+                continue
+            except OSError as exc:
+                message = f"cannot create the lock file {self.path}: {exc.strerror}"
+                raise RefusedError(message) from None
+            with os.fdopen(fd, "w") as f:
+                f.write(self.content)
+            self.held = True
+            return
+        raise RefusedError(f"other runs keep taking the lock {self.path}; try again")
+
+    def remove_if_stale(self) -> None:
+        """Remove the lock if the process holding it no longer exists; else refuse."""
+        seen = read_text(self.path)
+        if seen is None:  # released meanwhile
+            return
+        first = seen.split("\n", 1)[0].strip()
+        pid = int(first) if first.isdigit() and int(first) > 0 else None
+        if pid is None or process_exists(pid):
+            holder = f"process {pid}" if pid is not None else "a run that left no process id"
+            raise RefusedError(
+                f"the checkpoint folder {self.path.parent} is in use by another run "
+                f"({holder}, lock file {self.path}); wait for it to end or use another "
+                "--checkpoint-dir (delete the lock file only if no run uses the folder)"
+            )
+        # Runs starting together may all find this stale lock. Only the one that creates
+        # the guard file removes it, and only if it is still the lock it read: another
+        # run may have replaced it by a live lock of its own meanwhile.
+        guard = self.path.with_name(LOCK_NAME + ".takeover")
+        try:
+            os.close(os.open(guard, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        except FileExistsError:
+            raise RefusedError(
+                f"another run is taking over the stale lock {self.path} right now (delete "
+                f"{guard} if none is)"
+            ) from None
+        try:
+            if read_text(self.path) == seen:
+                self.path.unlink()
+                print(f"took over the lock {self.path} of process {pid}, which no longer exists")
+        finally:
+            guard.unlink()
+
+    def release(self) -> None:
+        """Remove the lock if this run holds it."""
+        if self.held and read_text(self.path) == self.content:
+            self.path.unlink()
+        self.held = False
+
+
+def read_text(path: Path) -> str | None:
+    """The text of `path`, or None when there is no such file."""
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return None
+
+
+def process_exists(pid: int) -> bool:
+    """Whether a process `pid` exists (on Windows, assumed: it cannot be asked safely)."""
+    if pid == os.getpid():  # a lock with our id was left by an earlier process
+        return False
+    if os.name == "nt":  # os.kill(pid, 0) would stop the process there
+        return True
+    try:
+        os.kill(pid, 0)  # signal 0 is not sent: it only checks that the process exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, run by another user
+        return True
+    return True
+
+
+class PlainProgress:
+    """The progress report when tqdm is not installed: step, loss and accuracy.
+
+    On a terminal it is one line, rewritten in place; in a log a line is written every
+    tenth of the run. It takes the calls the run makes on a tqdm bar.
+    """
+
+    def __init__(self, total: int, initial: int, disable: bool) -> None:
+        self.total, self.n, self.disable = total, initial, disable
+        self.postfix = ""
+        self.in_place = sys.stderr.isatty()
+        self.every = max(1, total // 10)
+        self.shown_at = 0.0
+        if not disable:
+            print(
+                f"{PROG}: showing progress as plain text; for a progress bar, install tqdm: "
+                "python -m pip install tqdm",
+                file=sys.stderr,
+            )
+
+    def set_postfix(self, refresh: bool = True, **values: str) -> None:
+        self.postfix = ", ".join(f"{name} {value}" for name, value in values.items())
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+        if self.disable:
+            return
+        line = f"step {self.n}/{self.total} ({self.n / self.total:.0%}), {self.postfix}"
+        if self.in_place:
+            now = time.monotonic()
+            if now - self.shown_at >= 0.2 or self.n == self.total:
+                self.shown_at = now
+                print(f"\r{line}", end="", file=sys.stderr, flush=True)
+        elif self.n % self.every == 0 or self.n == self.total:
+            print(line, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.in_place and not self.disable:
+            print(file=sys.stderr)
+
+
+def progress_bar(total: int, initial: int, disable: bool) -> Any:
+    """A tqdm progress bar, or a PlainProgress report when tqdm is not installed."""
+    if tqdm is None:
+        return PlainProgress(total, initial, disable)
+    return tqdm(total=total, initial=initial, unit="step", disable=disable)
 
 
 class StopRequest:
@@ -286,8 +471,8 @@ def plot(
     plt.close(fig)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """Train (or resume) as the options say, holding the checkpoint folder's lock."""
     settings = {name: getattr(args, name) for name in RUN_OPTIONS}
     X, y = make_spirals(args.samples, N_CLASSES, noise=0.03, rotations=1.5, random_state=args.seed)
     X_test, y_test = make_spirals(
@@ -299,15 +484,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     model = MLP(2, [64, 64, N_CLASSES], seed=args.seed)
     optimizer = Adam(model.parameters(), lr=args.lr)
+    # Cosine decay from the peak --lr to 2% of it over the run; its state is checkpointed.
+    schedule = CosineSchedule(optimizer, total_steps=args.steps, min_lr=0.02 * args.lr)
     folder = args.checkpoint_dir
     step, losses = 0, list[float]()
 
     existing = checkpoints(folder)
     if args.resume:
         if not existing:
-            return refuse(f"no checkpoint step-*.npz in {folder} to resume; run without --resume")
+            return refuse(nothing_to_resume(folder))
         try:
-            step, losses = resume(existing[-1][1], model, optimizer, settings)
+            step, losses = resume(existing[-1][1], model, optimizer, schedule, settings)
         except RefusedError as exc:
             return refuse(str(exc))
         print(f"resumed from {existing[-1][1]} at step {step}")
@@ -318,8 +505,11 @@ def main(argv: list[str] | None = None) -> int:
             "start over with --overwrite"
         )
     else:
-        for _, old in existing:
-            old.unlink()
+        try:
+            for _, old in existing:
+                old.unlink()
+        except OSError as exc:
+            return refuse(f"cannot delete the old checkpoint {old}: {exc.strerror}")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -327,9 +517,11 @@ def main(argv: list[str] | None = None) -> int:
 
     def save() -> Path:
         name = folder / f"step-{step:06d}"
-        path = save_checkpoint(name, model, optimizer, step=step, losses=losses, settings=settings)
+        path = save_checkpoint(
+            name, model, optimizer, step=step, schedule=schedule, losses=losses, settings=settings
+        )
         for _, old in checkpoints(folder)[: -args.keep]:
-            old.unlink()
+            old.unlink(missing_ok=True)
         return path
 
     print(
@@ -338,17 +530,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     start, started_at = step, time.perf_counter()
     stopped = False
-    bar = tqdm(total=args.steps, initial=step, unit="step", disable=args.no_progress)
+    bar = progress_bar(args.steps, step, disable=args.no_progress)
     train_acc = accuracy(model, X, y)
     with StopRequest() as stop:
         batches = batches_from(X, y, args.batch_size, args.seed, step)
         while step < args.steps:
             X_batch, y_batch = next(batches)
-            optimizer.lr = learning_rate(step, args.steps, args.lr)
             optimizer.zero_grad()
             loss = cross_entropy(model(Tensor(X_batch, requires_grad=False)), y_batch)
             loss.backward()
             optimizer.step()
+            schedule.step()
             step += 1
             losses.append(loss.item())
             if step % 100 == 0 or step == args.steps:
@@ -388,6 +580,30 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"OK: test accuracy {test_acc:.1%} >= target {TARGET_ACCURACY:.0%}")
     return 0
+
+
+def nothing_to_resume(folder: Path) -> str:
+    return f"no checkpoint step-*.npz in {folder} to resume; run without --resume"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    folder = args.checkpoint_dir
+    if args.resume and not folder.is_dir():
+        return refuse(nothing_to_resume(folder))  # and create no folder
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return refuse(f"cannot create the checkpoint folder {folder}: {exc.strerror}")
+    lock = CheckpointLock(folder)
+    try:
+        lock.acquire()
+    except RefusedError as exc:
+        return refuse(str(exc))
+    try:
+        return run(args)
+    finally:  # also after a second Ctrl-C
+        lock.release()
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ Step by step, on the moons problem with a 2-16-16-1 MLP:
    filled by ``load_checkpoint()``; both must end with bit-identical weights.
 
 Target: all checks hold and training accuracy is at least 95%; the exit status is 1
-otherwise. Files go to ``--out-dir`` (by default a new temporary folder).
+otherwise. Files go to ``--out-dir``; without it, to a temporary folder that is removed
+when the script ends, so that repeated runs leave nothing behind.
 
     python examples/train_with_save.py --out-dir models
 """
@@ -59,22 +60,41 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, help="steps per phase (default 200, quick 100)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the data and the weights")
     parser.add_argument("--quick", action="store_true", help="fewer steps (for tests)")
-    parser.add_argument("--out-dir", type=Path, help="where to write (default: a temp folder)")
+    parser.add_argument(
+        "--out-dir",
+        type=Path,
+        help="folder to write the model and checkpoint files into, created if needed "
+        "(default: a temporary folder, removed at exit)",
+    )
     args = parser.parse_args(argv)
     if args.steps is not None and args.steps < 1:
         parser.error(f"argument --steps: must be at least 1, got {args.steps}")
     if args.seed < 0:
         parser.error(f"argument --seed: must be at least 0, got {args.seed}")
-    if args.out_dir is not None and args.out_dir.exists() and not args.out_dir.is_dir():
-        parser.error(f"argument --out-dir: {args.out_dir} is not a folder")
     steps = args.steps if args.steps is not None else (100 if args.quick else 200)
-    out_dir = args.out_dir or Path(tempfile.mkdtemp(prefix="minigrad-"))
-    out_dir.mkdir(parents=True, exist_ok=True)
+    if args.out_dir is None:
+        with tempfile.TemporaryDirectory(prefix="minigrad-") as temporary:
+            return run(Path(temporary), steps, args.seed, kept=False)
+    existing = args.out_dir
+    while not existing.exists():  # the folders that do not exist yet are created
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "" if existing == args.out_dir else f"cannot create {args.out_dir}: "
+        parser.error(f"argument --out-dir: {where}{existing} is not a folder")
+    try:
+        args.out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        parser.error(f"argument --out-dir: cannot create {args.out_dir}: {exc.strerror}")
+    return run(args.out_dir, steps, args.seed, kept=True)
+
+
+def run(out_dir: Path, steps: int, seed: int, *, kept: bool) -> int:
+    """Train, save, load and resume with files in `out_dir`; return the exit status."""
     failures = []
 
-    X_np, y_np = make_moons(n_samples=100, noise=0.1, random_state=args.seed)
+    X_np, y_np = make_moons(n_samples=100, noise=0.1, random_state=seed)
     X, y = Tensor(X_np, requires_grad=False), y_np.reshape(-1, 1).astype(np.float64)
-    model = MLP(2, [16, 16, 1], seed=args.seed)
+    model = MLP(2, [16, 16, 1], seed=seed)
     optimizer = Adam(model.parameters(), lr=0.02)
     loss = train(model, optimizer, X, y, steps)
     print(f"1. trained {steps} steps: loss {loss:.4f}")
@@ -88,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         failures.append("the loaded model predicts differently")
 
     checkpoint = save_checkpoint(out_dir / "moons_checkpoint", model, optimizer, step=steps)
-    resumed = MLP(2, [16, 16, 1], seed=args.seed + 1)  # other weights, overwritten below
+    resumed = MLP(2, [16, 16, 1], seed=seed + 1)  # other weights, overwritten below
     resumed_optimizer = Adam(resumed.parameters(), lr=0.02)
     info = load_checkpoint(checkpoint, resumed, resumed_optimizer)
     train(model, optimizer, X, y, steps)
@@ -103,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
         failures.append("training resumed from the checkpoint diverged")
 
     accuracy = float(np.mean((logits(resumed, X)[:, 0] > 0) == y_np))
-    print(f"train accuracy {accuracy:.1%} (target {TARGET_ACCURACY:.0%}); files in {out_dir}")
+    where = f"files in {out_dir}" if kept else "files in a temporary folder, removed at exit"
+    print(f"train accuracy {accuracy:.1%} (target {TARGET_ACCURACY:.0%}); {where}")
     if accuracy < TARGET_ACCURACY:
         failures.append(f"accuracy {accuracy:.1%} is below {TARGET_ACCURACY:.0%}")
     for failure in failures:

@@ -24,6 +24,7 @@ SCRIPTS = [
     "train_regression.py",
     "train_with_save.py",
     "train_long.py",
+    "train_digits_cnn.py",
 ]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 EXIT_REFUSED = 2
@@ -114,6 +115,7 @@ def test_help_lists_the_common_options(script: str, tmp_path: Path) -> None:
         ("train_regression.py", ["--steps", "1"]),
         ("train_with_save.py", ["--steps", "1"]),
         ("train_long.py", ["--steps", "20", "--samples", "200", "--no-progress"]),
+        ("train_digits_cnn.py", ["--steps", "1", "--no-progress"]),
     ],
 )
 def test_missing_the_target_exits_non_zero(script: str, args: list[str], tmp_path: Path) -> None:
@@ -184,6 +186,19 @@ def test_save_load_and_resume_give_identical_results(tmp_path: Path) -> None:
     assert "weights of running and resumed model identical: True" in out
     assert (tmp_path / "models" / "moons_model.npz").is_file()
     assert (tmp_path / "models" / "moons_checkpoint.npz").is_file()
+
+
+def test_digits_cnn_reaches_its_target_and_plots(tmp_path: Path) -> None:
+    result = run(
+        "train_digits_cnn.py", "--quick", "--no-progress", "--plot", "out/digits.png", cwd=tmp_path
+    )
+    out = succeeded(result)
+    match = re.search(r"test accuracy ([\d.]+)% on 360 digits", out)
+    assert match is not None, out
+    assert float(match.group(1)) >= 97.0
+    assert "OK: test accuracy" in out
+    assert_png(tmp_path / "out" / "digits.png")
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # nothing else written
 
 
 # --- train_long: checkpoints, plot, resume, Ctrl-C -----------------------------------------

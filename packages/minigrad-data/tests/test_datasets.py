@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -348,6 +349,21 @@ BAD_ARGUMENTS: list[tuple[str, dict[str, Any], str]] = [
     ("spirals", {"random_state": "seed"}, r"random_state must be.*got 'seed'"),
     ("circles", {"random_state": np.random.RandomState(0)}, r"default_rng\(seed\) instead"),
     ("regression", {"random_state": True}, r"random_state must be.*got True"),
+    # Values so large that the data could not be made: refused with the valid range.
+    ("spirals", {"rotations": 1e308}, r"rotations must be > 0 and <= 1e\+06.*got 1e\+308"),
+    ("spirals", {"rotations": 1e7}, r"rotations must be > 0 and <= 1e\+06.*got 10000000\.0"),
+    ("spirals", {"n_samples": 10**30}, r"n_samples must be an integer from 3 to \d+ .*got 10{30}"),
+    ("moons", {"n_samples": 10**30}, r"n_samples must be an integer from 2 to \d+ .*got 10{30}"),
+    ("circles", {"n_samples": 2**62}, r"n_samples must be an integer from 2 to \d+ .*got \d+"),
+    ("spirals", {"n_classes": 10**30}, r"n_classes must be an integer from 2 to \d+ .*got 10{30}"),
+    ("regression", {"n_samples": 10**30}, r"n_samples must be an integer from 1 to \d+ .*10{30}"),
+    ("regression", {"n_features": 10**30}, r"n_features must be an integer from 1 to \d+"),
+    ("moons", {"noise": 1e308}, r"noise must be from 0 to 1e\+100 .*got 1e\+308"),
+    ("circles", {"noise": 1e101}, r"noise must be from 0 to 1e\+100 .*got 1e\+101"),
+    ("spirals", {"noise": 1e308}, r"noise must be from 0 to 1e\+100 .*got 1e\+308"),
+    ("regression", {"noise": 1e308}, r"noise must be from 0 to 1e\+100 .*got 1e\+308"),
+    ("regression", {"bias": 1e308}, r"bias must be from -1e\+100 to 1e\+100.*got 1e\+308"),
+    ("regression", {"coef": [-1e308]}, r"coef must hold numbers from -1e\+100 to 1e\+100"),
 ]
 
 
@@ -359,6 +375,20 @@ def test_bad_arguments_raise_value_error_naming_them(
 ) -> None:
     with pytest.raises(ValueError, match=message):
         GENERATORS[name](**kwargs)
+
+
+@pytest.mark.parametrize("name", sorted(GENERATORS))
+def test_the_largest_accepted_values_give_finite_data_without_warnings(name: str) -> None:
+    kwargs: dict[str, Any] = {"n_samples": 50, "noise": 1e100, "random_state": 0}
+    if name == "spirals":
+        kwargs["rotations"] = 1e6
+    if name == "regression":
+        kwargs.update(coef=[1e100], bias=-1e100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        X, y = GENERATORS[name](**kwargs)
+    assert np.isfinite(X).all() and np.isfinite(y).all()
+    assert np.isfinite(np.sum(X * X))
 
 
 def test_bad_arguments_do_not_consume_the_generator() -> None:

@@ -23,6 +23,20 @@ PUBLIC = [
     "ModelFileError",
     "Module",
     "Optimizer",
+    "Conv2d",
+    "Dropout",
+    "Embedding",
+    "Flatten",
+    "LayerNorm",
+    "MaxPool2d",
+    "ReLU",
+    "Sequential",
+    "AdamW",
+    "CosineSchedule",
+    "LRSchedule",
+    "LinearSchedule",
+    "StepSchedule",
+    "clip_grad_norm",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "load_checkpoint",
@@ -168,6 +182,7 @@ def test_readme_examples_run(tmp_path, monkeypatch, capsys):
     accuracy = float(re.search(r"accuracy ([\d.]+)%", out).group(1))
     assert accuracy >= 97.0, out
     assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "cnn.npz",
         "moons-ckpt.npz",
         "moons-model.npz",
         "residual.npz",

@@ -16,16 +16,23 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from minigrad.data._validation import (
+    MAX_FLOATS,
+    MAX_MAGNITUDE,
     RandomStateLike,
     check_int,
+    check_magnitude,
     check_noise,
     check_real,
+    check_samples,
     make_rng,
 )
 
 __all__ = ["make_circles", "make_linear_regression", "make_moons", "make_spirals"]
 
 _TWO_PI = 2.0 * np.pi
+# The most turns a spiral arm may make: far more than a picture can show, and few
+# enough that its angles stay finite and accurate to many digits.
+_MAX_ROTATIONS = 1e6
 
 
 def _shuffle_and_add_noise(
@@ -67,8 +74,8 @@ def make_moons(
     n_samples : int, default=100
         Total number of points, at least 2 (one per moon).
     noise : float, default=0.0
-        Standard deviation of the Gaussian noise added to the points, ``>= 0``. With
-        ``0`` every point lies exactly on its half circle.
+        Standard deviation of the Gaussian noise added to the points, from 0 to
+        ``1e100``. With ``0`` every point lies exactly on its half circle.
     random_state : None, int or numpy.random.Generator, default=None
         Source of the shuffling and the noise. ``None`` gives different data on every
         call; an int gives the same data on every call and every platform; a
@@ -84,8 +91,9 @@ def make_moons(
     Raises
     ------
     ValueError
-        If `n_samples` is not an integer >= 2, `noise` is negative or not a finite
-        number, or `random_state` is of an unsupported kind.
+        If `n_samples` is not an integer >= 2 (or more than an array can hold),
+        `noise` is not a number from 0 to 1e100, or `random_state` is of an
+        unsupported kind.
 
     Examples
     --------
@@ -96,7 +104,7 @@ def make_moons(
     >>> sorted(y.tolist())
     [0, 0, 1, 1, 1]
     """
-    n_samples = check_int("n_samples", n_samples, 2, "one point per moon at least")
+    n_samples = check_samples("n_samples", n_samples, 2, "one point per moon at least", 2)
     noise = check_noise(noise)
     rng = make_rng(random_state)
 
@@ -132,8 +140,8 @@ def make_circles(
     n_samples : int, default=100
         Total number of points, at least 2 (one per circle).
     noise : float, default=0.0
-        Standard deviation of the Gaussian noise added to the points, ``>= 0``. With
-        ``0`` every point lies exactly on its circle.
+        Standard deviation of the Gaussian noise added to the points, from 0 to
+        ``1e100``. With ``0`` every point lies exactly on its circle.
     factor : float, default=0.8
         Radius of the inner circle relative to the outer one, in ``[0, 1)``.
     random_state : None, int or numpy.random.Generator, default=None
@@ -151,8 +159,9 @@ def make_circles(
     Raises
     ------
     ValueError
-        If `n_samples` is not an integer >= 2, `noise` is negative, `factor` is
-        outside ``[0, 1)``, or `random_state` is of an unsupported kind.
+        If `n_samples` is not an integer >= 2 (or more than an array can hold),
+        `noise` is not a number from 0 to 1e100, `factor` is outside ``[0, 1)``, or
+        `random_state` is of an unsupported kind.
 
     Examples
     --------
@@ -162,7 +171,7 @@ def make_circles(
     >>> np.round(np.hypot(X[:, 0], X[:, 1])[y == 1], 12).tolist()
     [0.5, 0.5, 0.5]
     """
-    n_samples = check_int("n_samples", n_samples, 2, "one point per circle at least")
+    n_samples = check_samples("n_samples", n_samples, 2, "one point per circle at least", 2)
     noise = check_noise(noise)
     factor = check_real("factor", factor)
     if not 0.0 <= factor < 1.0:
@@ -247,7 +256,8 @@ def make_linear_regression(
     n_features : int, default=1
         Number of input features, at least 1.
     noise : float, default=0.0
-        Standard deviation of the Gaussian noise added to the targets, ``>= 0``.
+        Standard deviation of the Gaussian noise added to the targets, from 0 to
+        ``1e100``.
     coef : array-like of shape (n_features,), optional
         The true coefficients. Pass them to know what a model should learn. When
         ``None``, each is drawn with a magnitude uniform in ``[0.5, 2)`` and a random
@@ -274,9 +284,10 @@ def make_linear_regression(
     Raises
     ------
     ValueError
-        If `n_samples` or `n_features` is not an integer >= 1, `noise` is negative,
-        `coef` does not hold `n_features` finite numbers, `bias` is not a finite
-        number, or `random_state` is of an unsupported kind.
+        If `n_samples` or `n_features` is not an integer >= 1 (or the inputs would be
+        more than an array can hold), `noise` is not a number from 0 to 1e100, `coef`
+        does not hold `n_features` numbers and `bias` is not a number, each from -1e100
+        to 1e100, or `random_state` is of an unsupported kind.
 
     Examples
     --------
@@ -291,10 +302,16 @@ def make_linear_regression(
     >>> bool(np.allclose(y, X @ coef))
     True
     """
-    n_samples = check_int("n_samples", n_samples, 1)
-    n_features = check_int("n_features", n_features, 1)
+    n_features = check_int(
+        "n_features",
+        n_features,
+        1,
+        maximum=MAX_FLOATS,
+        maximum_reason="the most values a float64 array can hold",
+    )
+    n_samples = check_samples("n_samples", n_samples, 1, "", n_features)
     noise = check_noise(noise)
-    bias = check_real("bias", bias)
+    bias = check_magnitude("bias", check_real("bias", bias))
     true_coef = None if coef is None else _check_coef(coef, n_features)
     rng = make_rng(random_state)
 
@@ -329,6 +346,11 @@ def _check_coef(coef: ArrayLike, n_features: int) -> NDArray[np.float64]:
         )
     if not np.all(np.isfinite(values)):
         raise ValueError(f"coef must hold finite numbers, got {coef!r}")
+    if np.any(np.abs(values) > MAX_MAGNITUDE):
+        raise ValueError(
+            f"coef must hold numbers from {-MAX_MAGNITUDE:g} to {MAX_MAGNITUDE:g} (larger "
+            f"values overflow to infinite targets), got {coef!r}"
+        )
     return values
 
 
@@ -357,10 +379,11 @@ def make_spirals(
     n_classes : int, default=3
         Number of arms, hence of classes, at least 2.
     noise : float, default=0.0
-        Standard deviation of the Gaussian noise added to the points, ``>= 0``. With
-        ``0`` every point lies exactly on its arm.
+        Standard deviation of the Gaussian noise added to the points, from 0 to
+        ``1e100``. With ``0`` every point lies exactly on its arm.
     rotations : float, default=1.0
-        How many full turns each arm makes from the centre to radius 1, ``> 0``.
+        How many full turns each arm makes from the centre to radius 1, ``> 0`` and
+        at most ``1e6``.
     random_state : None, int or numpy.random.Generator, default=None
         Source of the shuffling and the noise. ``None`` gives different data on every
         call; an int gives the same data on every call and every platform; a
@@ -377,8 +400,9 @@ def make_spirals(
     ------
     ValueError
         If `n_classes` is not an integer >= 2, `n_samples` is not an integer >=
-        `n_classes`, `noise` is negative, `rotations` is not a number > 0, or
-        `random_state` is of an unsupported kind.
+        `n_classes` (or more than an array can hold), `noise` is not a number from 0
+        to 1e100, `rotations` is not a number > 0 and <= 1e6, or `random_state` is
+        of an unsupported kind.
 
     Examples
     --------
@@ -388,14 +412,25 @@ def make_spirals(
     >>> X.shape, np.bincount(y).tolist()
     ((200, 2), [40, 40, 40, 40, 40])
     """
-    n_classes = check_int("n_classes", n_classes, 2)
-    n_samples = check_int(
-        "n_samples", n_samples, n_classes, f"one point per class, n_classes={n_classes}"
+    n_classes = check_int(
+        "n_classes",
+        n_classes,
+        2,
+        maximum=MAX_FLOATS // 2,
+        maximum_reason="one point per class, in a float64 array of 2 columns",
+    )
+    n_samples = check_samples(
+        "n_samples", n_samples, n_classes, f"one point per class, n_classes={n_classes}", 2
     )
     noise = check_noise(noise)
     rotations = check_real("rotations", rotations)
     if rotations <= 0:
         raise ValueError(f"rotations must be > 0 (turns of each arm), got {rotations!r}")
+    if rotations > _MAX_ROTATIONS:
+        raise ValueError(
+            f"rotations must be > 0 and <= {_MAX_ROTATIONS:g} (turns of each arm), "
+            f"got {rotations!r}"
+        )
     rng = make_rng(random_state)
 
     base, extra = divmod(n_samples, n_classes)

@@ -1,4 +1,4 @@
-"""Checkpoints: a model file that also carries an optimizer's state, the step and extras.
+"""Checkpoints: a model file that also carries optimizer and schedule state, step, extras.
 
 `save_checkpoint` writes the same file as `Module.save` plus what resuming training
 needs; `load_checkpoint` restores it into existing objects, in place, so that training
@@ -16,6 +16,7 @@ from typing import Any
 from minigrad.nn._fileformat import ModelFile, json_value
 from minigrad.nn._module import Module, _check_file_fits, _class_key, _save_module, _saved_by_script
 from minigrad.nn._optim import Optimizer
+from minigrad.nn._schedules import LRSchedule
 
 __all__ = ["load_checkpoint", "save_checkpoint"]
 
@@ -25,16 +26,19 @@ def save_checkpoint(
     model: Module,
     optimizer: Optimizer | None = None,
     step: int | None = None,
+    *,
+    schedule: LRSchedule | None = None,
     **extra: Any,
 ) -> Path:
-    """Save a model, and optionally its optimizer, step and extras, atomically.
+    """Save a model, and optionally its optimizer, step, schedule and extras, atomically.
 
     The file is a model file (`Module.load` reads it) that also carries the optimizer's
-    state, the step number and ``extra``, so that `load_checkpoint` resumes training
-    exactly where it stopped. It is written to a temporary file in the same folder
-    (named ``.<name>.npz.tmp-XXXXXXXX``), flushed to disk and renamed over ``path``: a
-    crash mid-save leaves the previous file intact (a process killed mid-save can leave
-    its temporary file behind; such files are safe to delete).
+    state, the step number, the learning-rate schedule's state and ``extra``, so that
+    `load_checkpoint` resumes training exactly where it stopped. It is written to a
+    temporary file in the same folder (named ``.<name>.npz.tmp-XXXXXXXX``), flushed to
+    disk and renamed over ``path``: a crash mid-save leaves the previous file intact (a
+    process killed mid-save can leave its temporary file behind; such files are safe to
+    delete).
 
     Parameters
     ----------
@@ -46,9 +50,12 @@ def save_checkpoint(
         Its step count, hyperparameters and buffers are saved too.
     step : int, optional
         The training step, returned by `load_checkpoint`.
+    schedule : LRSchedule, optional
+        A learning-rate schedule (`CosineSchedule`, ...) whose state to save, keyword
+        only. It must drive ``optimizer`` when both are given.
     **extra
         Further JSON values to keep (loss history, epoch, ...). NumPy scalars and
-        arrays are stored as numbers and lists.
+        arrays are stored as numbers and lists. No extra can be named ``schedule``.
 
     Returns
     -------
@@ -60,6 +67,8 @@ def save_checkpoint(
     TypeError
         If ``model`` is not a Module, an extra is not JSON-serializable, or the model's
         class needs constructor arguments but does not define ``get_config``.
+    ValueError
+        If ``schedule`` drives another optimizer than ``optimizer``.
     FileNotFoundError, NotADirectoryError, IsADirectoryError
         If the folder to save into does not exist or is a file, or ``path`` is a folder.
 
@@ -75,6 +84,7 @@ def save_checkpoint(
     >>> load_checkpoint("ckpt.npz", model2, opt2)
     {'step': 100, 'best_loss': 0.25}
     """
+    _check_schedule(schedule, optimizer)
     if not isinstance(model, Module):
         raise TypeError(f"model must be a minigrad.nn.Module, got {type(model).__name__}")
     if optimizer is not None and not isinstance(optimizer, Optimizer):
@@ -94,17 +104,34 @@ def save_checkpoint(
         step=step,
         extra=extra,
         optimizer_state=None if optimizer is None else optimizer.state_dict(),
+        schedule_state=None if schedule is None else schedule.state_dict(),
     )
 
 
+def _check_schedule(schedule: object, optimizer: Optimizer | None) -> None:
+    if schedule is None:
+        return
+    if not isinstance(schedule, LRSchedule):
+        raise TypeError(
+            f"schedule must be a minigrad.nn.LRSchedule or None, got {type(schedule).__name__}"
+        )
+    if optimizer is not None and schedule.optimizer is not optimizer:
+        raise ValueError("the schedule drives another optimizer than the one given")
+
+
 def load_checkpoint(
-    path: str | os.PathLike[str], model: Module, optimizer: Optimizer | None = None
+    path: str | os.PathLike[str],
+    model: Module,
+    optimizer: Optimizer | None = None,
+    *,
+    schedule: LRSchedule | None = None,
 ) -> dict[str, Any]:
     """Load a checkpoint written by `save_checkpoint` into existing objects, in place.
 
     The model's parameters (and the optimizer's step count, hyperparameters and
-    buffers, when an optimizer is given) are overwritten with the saved ones, so
-    training continues exactly as if it had not stopped. Everything is checked before
+    buffers, when an optimizer is given; the schedule's step count and settings, when a
+    schedule is given) are overwritten with the saved ones, so training continues
+    exactly as if it had not stopped. Everything is checked before
     anything changes: the file must hold the model's class with the same configuration.
 
     Parameters
@@ -116,6 +143,10 @@ def load_checkpoint(
         Receives the weights.
     optimizer : Optimizer, optional
         Receives the optimizer state; the checkpoint must hold one of the same type.
+    schedule : LRSchedule, optional
+        Receives the learning-rate schedule's state, keyword only; the checkpoint must
+        hold one of the same type (files saved without a schedule still load without
+        one).
 
     Returns
     -------
@@ -126,7 +157,7 @@ def load_checkpoint(
     Raises
     ------
     ModelFileError
-        If the file is invalid or does not fit ``model`` or ``optimizer``.
+        If the file is invalid or does not fit ``model``, ``optimizer`` or ``schedule``.
 
     Examples
     --------
@@ -153,6 +184,18 @@ def load_checkpoint(
             f"{header['config']}, the model has {config}"
         )
     _check_file_fits(file, model)
+    _check_schedule(schedule, optimizer)
+    schedule_state = None
+    if schedule is not None:
+        saved_schedule = file.schedule_state()
+        if saved_schedule is None:
+            raise file.error(
+                "the checkpoint holds no learning-rate schedule state; load it without a schedule"
+            )
+        try:  # checked here, applied after the optimizer's state: nothing changes on error
+            schedule_state = schedule._checked_state(saved_schedule)
+        except (TypeError, ValueError) as exc:
+            raise file.error(f"the schedule state does not fit: {exc}") from None
     if optimizer is not None:
         state = file.optimizer_state()
         if state is None:
@@ -163,5 +206,7 @@ def load_checkpoint(
             optimizer.load_state_dict(state)
         except (TypeError, ValueError) as exc:
             raise file.error(f"the optimizer state does not fit: {exc}") from None
+    if schedule is not None and schedule_state is not None:
+        schedule._apply_state(schedule_state)  # sets optimizer.lr, so after the optimizer's
     model.load_state_dict(file.parameters())
     return {"step": header["step"], **header["extra"]}

@@ -5,7 +5,8 @@ A file is a zip archive as written by `numpy.savez_compressed`, holding
 - ``header``: a 1-D uint8 array, the UTF-8 bytes of a JSON object (format name and
   version, the module's class and constructor arguments, activations, dtype, the name,
   shape and dtype of every array; for checkpoints also the step, user extras and the
-  optimizer's type, step count and hyperparameters);
+  optimizer's type, step count and hyperparameters, and a learning-rate schedule's
+  state);
 - ``params/<dotted name>``: one float array per parameter (``params/layers.0.W``);
 - ``optimizer/<buffer>/<i>``: an optimizer's state buffer for parameter ``i``.
 
@@ -35,7 +36,6 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from minigrad.nn.__about__ import __version__
-from minigrad.nn._validation import FLOAT_DTYPES
 
 __all__ = [
     "FORMAT_NAME",
@@ -57,6 +57,15 @@ _MAX_HEADER_BYTES = 16 * 2**20
 # Deflate turns one compressed byte into at most 1032 bytes (a 258-byte match per two
 # bits); a member that claims more than that is lying about its size.
 _MAX_DEFLATE_RATIO = 1032
+
+# The dtypes of the arrays in a file: those of minigrad tensors, except longdouble,
+# whose size and precision differ between platforms (it could not be read back the same).
+FILE_DTYPES = ("float16", "float32", "float64")
+_FILE_DTYPE_NAMES = "float16, float32 or float64"
+# Step counts are stored as JSON integers, which have no bound; a count that does not fit
+# in 64 bits cannot come from a real run (and the optimizers' float arithmetic on it
+# would overflow), so a file holding one is damaged or tampered.
+_MAX_STEP = 2**63 - 1
 
 _Shape = tuple[int, ...]
 
@@ -134,6 +143,7 @@ def write_model_file(
     step: int | None = None,
     extra: Mapping[str, Any] | None = None,
     optimizer: Mapping[str, Any] | None = None,
+    schedule: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write a model file atomically and return its path (``.npz`` appended when missing).
 
@@ -141,7 +151,9 @@ def write_model_file(
     (``config`` must already be JSON values); ``parameters`` maps dotted names to
     arrays. ``extra`` values are converted with `json_value`. ``optimizer`` is an
     optimizer's state as `minigrad.nn.Optimizer.state_dict` returns it: its buffers
-    become members, the rest goes into the header.
+    become members, the rest goes into the header. ``schedule`` is a learning-rate
+    schedule's state as `minigrad.nn.LRSchedule.state_dict` returns it (JSON values),
+    stored in the header as it is.
     """
     extras = {
         key: json_value(value, f"checkpoint extra {key!r}") for key, value in (extra or {}).items()
@@ -149,6 +161,7 @@ def write_model_file(
     arrays: dict[str, np.ndarray] = {}
     listed: dict[str, dict[str, Any]] = {}
     for name, array in parameters.items():
+        _check_file_dtype(f"parameter {name!r}", array)
         arrays[_PARAMS + name] = array
         listed[name] = {"shape": list(array.shape), "dtype": array.dtype.name}
     dtypes = sorted({entry["dtype"] for entry in listed.values()})
@@ -162,6 +175,7 @@ def write_model_file(
                 if buffer is None:
                     buffer_shapes[buffer_name].append(None)
                 else:
+                    _check_file_dtype(f"optimizer buffer {buffer_name!r} of parameter {i}", buffer)
                     arrays[f"{_OPTIMIZER}{buffer_name}/{i}"] = buffer
                     buffer_shapes[buffer_name].append(list(buffer.shape))
         optimizer_header = {
@@ -183,6 +197,7 @@ def write_model_file(
         "step": None if step is None else int(step),
         "extra": extras,
         "optimizer": optimizer_header,
+        "schedule": None if schedule is None else json_value(dict(schedule), "schedule state"),
     }
     text = json.dumps(header, indent=1).encode("utf-8")
     arrays[_HEADER] = np.frombuffer(text, dtype=np.uint8)
@@ -191,8 +206,24 @@ def write_model_file(
     return target
 
 
+def _check_file_dtype(what: str, array: np.ndarray) -> None:
+    """Refuse, before anything is written, an array whose dtype files cannot hold."""
+    if array.dtype.name not in FILE_DTYPES:
+        raise TypeError(
+            f"cannot save {what}: its dtype is {array.dtype.name}, and model files hold "
+            f"{_FILE_DTYPE_NAMES} arrays; convert it first (p.data = p.data.astype(...))"
+        )
+
+
 def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
-    """Write ``arrays`` to ``path`` through a temporary file and ``os.replace``."""
+    """Write ``arrays`` to ``path`` through a temporary file and ``os.replace``.
+
+    ``path`` is replaced, never written through: a symbolic link there is replaced by
+    the new file, and the file it pointed to is left as it was. A failure (a full disk,
+    a file size limit, a folder without write permission) raises an `OSError` of the
+    same kind naming ``path`` rather than the temporary file, after removing the
+    temporary file; the previous file at ``path`` is then untouched.
+    """
     directory = path.parent
     # Checked first, so that the error names the folder, not the temporary file.
     if not directory.is_dir():
@@ -201,10 +232,11 @@ def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
         raise FileNotFoundError(
             f"cannot save to {path}: the folder {directory} does not exist; create it first"
         )
-    if path.is_dir():
+    if path.is_dir() and not path.is_symlink():
         raise IsADirectoryError(f"cannot save to {path}: it is a folder")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=directory)
+    tmp_name: str | None = None
     try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=directory)
         with os.fdopen(fd, "wb") as f:
             savez: Any = np.savez_compressed  # typed as if the keywords were its options
             savez(f, **arrays)
@@ -212,9 +244,12 @@ def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
             os.fsync(f.fileno())
         os.chmod(tmp_name, _file_mode(path))
         os.replace(tmp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp_name)
+    except BaseException as exc:
+        if tmp_name is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+        if isinstance(exc, OSError):
+            raise _save_error(path, exc) from exc
         raise
     # Make the rename itself durable (POSIX; directories cannot be opened on Windows).
     with contextlib.suppress(OSError):
@@ -223,6 +258,17 @@ def _atomic_savez(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+def _save_error(path: Path, exc: OSError) -> OSError:
+    """Return the `OSError` to raise for ``exc`` during a save: same kind, naming ``path``."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    message = f"{reason} (saving failed; any previous file there is unchanged)"
+    if exc.errno is None:
+        return OSError(f"cannot save to {path}: {message}")
+    # OSError(errno, ...) picks the subclass (PermissionError for EACCES, ...), and its
+    # message names the file: "[Errno 28] No space left on device (...): 'model.npz'".
+    return OSError(exc.errno, message, os.fspath(path))
 
 
 def _read_umask() -> int:
@@ -307,6 +353,11 @@ class ModelFile:
                     if not name.endswith(".npy"):
                         raise self.error(f"not a minigrad model file: unexpected member {name!r}")
                     key = name[: -len(".npy")]
+                    if key in self._members:
+                        # Readers disagree on which of two same-named members counts.
+                        raise self.error(
+                            f"the archive holds two members named {name!r} (damaged or tampered)"
+                        )
                     self._check_member_size(key, info)
                     if key == _HEADER and info.file_size > _MAX_HEADER_BYTES:
                         raise self.error(f"the header is {info.file_size} bytes, too large")
@@ -336,7 +387,7 @@ class ModelFile:
             )
         try:
             header = json.loads(raw.tobytes().decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        except (ValueError, RecursionError) as exc:  # also integers of too many digits
             raise self.error(f"the header is not valid JSON ({exc})") from None
         if not isinstance(header, dict):
             raise self.error("the header is not a JSON object")
@@ -407,9 +458,7 @@ class ModelFile:
         for key, kind in expected_types.items():
             if not isinstance(h.get(key), kind):
                 raise self.error(f"header entry {key!r} is missing or invalid: {h.get(key)!r}")
-        step = h.get("step")
-        if step is not None and (isinstance(step, bool) or not isinstance(step, int) or step < 0):
-            raise self.error(f"header entry 'step' is invalid: {step!r}")
+        self._check_step("header entry 'step'", h.get("step"))
 
         expected: dict[str, tuple[_Shape, str | None]] = {}
         for name, entry in h["parameters"].items():
@@ -418,6 +467,7 @@ class ModelFile:
         if optimizer is not None:
             if not isinstance(optimizer, dict) or not isinstance(optimizer.get("buffers"), dict):
                 raise self.error(f"header entry 'optimizer' is invalid: {optimizer!r}")
+            self._check_step("the optimizer's step", optimizer.get("step"), optional=False)
             for buffer_name, shapes in optimizer["buffers"].items():
                 if not isinstance(shapes, list):
                     raise self.error(f"optimizer buffer {buffer_name!r} entry is invalid")
@@ -425,6 +475,9 @@ class ModelFile:
                     if shape is not None:
                         key = f"{_OPTIMIZER}{buffer_name}/{i}"
                         expected[key] = self._shape_entry(key, {"shape": shape, "dtype": None})
+        schedule = h.get("schedule")  # absent from files written before schedules existed
+        if schedule is not None and not isinstance(schedule, dict):
+            raise self.error(f"header entry 'schedule' is invalid: {schedule!r}")
 
         members = {k: v for k, v in self._members.items() if k != _HEADER}
         missing = sorted(set(expected) - set(members))
@@ -437,13 +490,23 @@ class ModelFile:
             found_shape, found_dtype = members[key]
             if found_shape != shape:
                 raise self.error(f"array {key!r} has shape {found_shape}, the header says {shape}")
-            if found_dtype.name not in FLOAT_DTYPES or (
+            if found_dtype.name not in FILE_DTYPES or (
                 dtype_name is not None and found_dtype.name != dtype_name
             ):
                 raise self.error(
                     f"array {key!r} has dtype {found_dtype}, the header says "
-                    f"{dtype_name or 'float32 or float64'}"
+                    f"{dtype_name or _FILE_DTYPE_NAMES}"
                 )
+
+    def _check_step(self, what: str, step: Any, *, optional: bool = True) -> None:
+        if step is None and optional:
+            return
+        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= _MAX_STEP:
+            shown = repr(step) if len(repr(step)) <= 40 else f"{repr(step)[:20]}..."
+            raise self.error(
+                f"{what} is invalid: {shown} (a step is an integer from 0 to 2**63 - 1; "
+                "the file is damaged or tampered)"
+            )
 
     def _shape_entry(self, what: str, entry: Any) -> tuple[_Shape, str | None]:
         shape = entry.get("shape") if isinstance(entry, dict) else None
@@ -452,7 +515,7 @@ class ModelFile:
             isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
         ):
             raise self.error(f"header entry for {what} has an invalid shape: {entry!r}")
-        if dtype is not None and dtype not in FLOAT_DTYPES:
+        if dtype is not None and dtype not in FILE_DTYPES:
             raise self.error(f"header entry for {what} has an invalid dtype: {entry!r}")
         return tuple(shape), dtype
 
@@ -477,6 +540,11 @@ class ModelFile:
             name: (tuple(entry["shape"]), entry["dtype"])
             for name, entry in self.header["parameters"].items()
         }
+
+    def schedule_state(self) -> dict[str, Any] | None:
+        """Return the learning-rate schedule's state as saved, or None when there is none."""
+        saved = self.header.get("schedule")
+        return None if saved is None else dict(saved)
 
     def optimizer_state(self) -> dict[str, Any] | None:
         """Return the optimizer state as `Optimizer.load_state_dict` takes it, or None."""

@@ -73,6 +73,11 @@ class Module:
     (5, 1)
     """
 
+    #: Whether the module is in training mode (`train`) or evaluation mode (`eval`).
+    #: Layers such as `Dropout` behave differently in the two. Never saved: a loaded
+    #: module starts in training mode, as a new one does.
+    training: bool = True
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         _REGISTRY[_class_key(cls)] = cls
@@ -94,6 +99,63 @@ class Module:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
+
+    def train(self: _M, mode: bool = True) -> _M:
+        """Set training mode (or evaluation mode for ``mode=False``) here and in every sub-module.
+
+        Sets ``training`` on this module and on every module reachable from it (in
+        attributes, lists, tuples, dicts), as PyTorch's ``Module.train`` does. Only
+        layers that behave differently in the two modes (`Dropout`) look at it.
+
+        Parameters
+        ----------
+        mode : bool, default True
+            True for training mode, False for evaluation mode.
+
+        Returns
+        -------
+        Module
+            This module, so that ``model = Net().train()`` works.
+
+        Raises
+        ------
+        ValueError
+            If ``mode`` is not a bool (as in PyTorch).
+
+        Examples
+        --------
+        >>> from minigrad.nn import Dropout, Sequential
+        >>> model = Sequential(Dropout(0.5)).eval()
+        >>> model.training, model[0].training
+        (False, False)
+        >>> model.train()[0].training
+        True
+        """
+        if not isinstance(mode, (bool, np.bool_)):
+            raise ValueError(f"train(mode): mode must be True or False, got {mode!r}")
+        mode = bool(mode)
+        for _, obj in _walk(self, named=False):
+            if isinstance(obj, Module):
+                obj.training = mode
+        return self
+
+    def eval(self: _M) -> _M:
+        """Set evaluation mode here and in every sub-module: ``train(False)``.
+
+        Returns
+        -------
+        Module
+            This module.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from minigrad.nn import Dropout
+        >>> drop = Dropout(0.5, seed=0).eval()
+        >>> drop(np.ones(4)).data  # the identity in evaluation mode
+        array([1., 1., 1., 1.])
+        """
+        return self.train(False)
 
     def named_parameters(self) -> list[tuple[str, Tensor]]:
         """Return ``(dotted name, tensor)`` for every parameter, in a stable order.
@@ -150,7 +212,10 @@ class Module:
         >>> {k: v.shape for k, v in MLP(2, [3, 1], seed=0).state_dict().items()}
         {'layers.0.W': (2, 3), 'layers.0.b': (3,), 'layers.1.W': (3, 1), 'layers.1.b': (1,)}
         """
-        return {name: p.data.copy() for name, p in self.named_parameters()}
+        return {
+            name: p.data.copy()
+            for name, p in _parameters_by_name(self, "take the state of").items()
+        }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Copy the arrays of ``state`` into the parameters, in place.
@@ -183,7 +248,7 @@ class Module:
                 f"load_state_dict expects a mapping of names to arrays, got "
                 f"{type(state).__name__}; pass the dict returned by state_dict()"
             )
-        params = dict(self.named_parameters())
+        params = _parameters_by_name(self, "load state into")
         arrays: dict[str, np.ndarray] = {}
         problems: list[str] = []
         missing = [name for name in params if name not in state]
@@ -257,6 +322,13 @@ class Module:
         FileNotFoundError, NotADirectoryError, IsADirectoryError
             If the folder to save into does not exist or is a file, or ``path`` is a
             folder; nothing is written then.
+        OSError
+            If writing fails (a full disk, a file size limit, no write permission); it
+            names ``path``, and any previous file there is unchanged.
+        TypeError
+            If a parameter's dtype is not float16, float32 or float64.
+        ValueError
+            If two parameters have the same dotted name (``{0: t, "0": u}``).
 
         Examples
         --------
@@ -301,6 +373,15 @@ class Module:
         (2, 16)
         """
         return _load_module(path, cls)
+
+    @classmethod
+    def _from_config(cls: type[_M], config: Mapping[str, Any]) -> _M:
+        """Build a module from the ``config`` of a file: ``cls(**config)``.
+
+        A class whose constructor cannot take its configuration as keyword arguments
+        (`Sequential`, built from the configurations of its items) overrides it.
+        """
+        return cls(**config)
 
     @classmethod
     def _planned_parameters(cls, config: Mapping[str, Any]) -> _Planned | None:
@@ -363,8 +444,8 @@ def _walk(root: Module, *, named: bool = True) -> list[tuple[str, object]]:
         prefix = f"{name}." if name else ""
         children = []
         for key, value in items:
-            kind = kinds.get(value.__class__, _UNKNOWN)
-            if kind is _UNKNOWN:
+            kind = kinds.get(value.__class__, _Unknown)
+            if kind is _Unknown:
                 kind = _kind(value)
             if kind is not None:
                 children.append((f"{prefix}{key}" if named else "", value))
@@ -376,7 +457,10 @@ def _walk(root: Module, *, named: bool = True) -> list[tuple[str, object]]:
 # for a value it skips. Looked up by exact type and remembered, since isinstance over
 # five classes for every attribute was most of a walk's time.
 _KINDS: dict[type, type | None] = {}
-_UNKNOWN = object()  # (a type not yet in _KINDS)
+
+
+class _Unknown:
+    """What `_walk` reads from `_KINDS` for a type not yet in it."""
 
 
 def _kind(value: object) -> type | None:
@@ -394,6 +478,63 @@ def _kind(value: object) -> type | None:
         kind = list
     _KINDS[cls] = kind
     return kind
+
+
+def _parameters_by_name(module: Module, action: str) -> dict[str, Tensor]:
+    """Return the module's parameters by dotted name; raise if two share a name.
+
+    Dotted names can collide (``{0: t, "0": u}`` gives ``x.0`` twice, as do an
+    attribute named ``"a.b"`` and ``a = {"b": t}``); a state dict or file would then
+    silently hold only one of them.
+    """
+    named = module.named_parameters()
+    by_name = dict(named)
+    if len(by_name) == len(named):
+        return by_name
+    counts: dict[str, int] = {}
+    for name, _ in named:
+        counts[name] = counts.get(name, 0) + 1
+    paths = _python_paths(module)
+    clashes = []
+    for name, count in counts.items():
+        if count > 1:
+            where = [paths[id(p)] for n, p in named if n == name]
+            clashes.append(f"{' and '.join(where)} are both named {name!r}")
+    raise ValueError(
+        f"cannot {action} {type(module).__name__}: {'; '.join(clashes)}; parameters are "
+        "saved and loaded by their dotted names, so rename one of each"
+    )
+
+
+def _python_paths(root: Module) -> dict[int, str]:
+    """Map ``id(tensor)`` to a Python expression reaching it from ``root`` (``model.x['0']``).
+
+    Unlike dotted names these are unambiguous, so errors about colliding names can tell
+    the parameters apart. Same order and first-name rule as `_walk`.
+    """
+    paths: dict[int, str] = {}
+    seen: set[int] = set()
+    stack: list[tuple[str, object]] = [("model", root)]
+    while stack:
+        expr, obj = stack.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        kind = _kind(obj)
+        if kind is Tensor:
+            paths[id(obj)] = expr
+            continue
+        children = []
+        if kind is Module:
+            for key, value in vars(obj).items():
+                attribute = f"{expr}.{key}" if key.isidentifier() else f"getattr({expr}, {key!r})"
+                children.append((attribute, value))
+        elif kind is dict:
+            children = [(f"{expr}[{k!r}]", v) for k, v in cast("dict[object, object]", obj).items()]
+        elif kind is list:
+            children = [(f"{expr}[{i}]", v) for i, v in enumerate(cast("Iterable[object]", obj))]
+        stack.extend(reversed(children))
+    return paths
 
 
 def _activations(module: Module) -> list[str]:
@@ -428,6 +569,7 @@ def _save_module(
     step: int | None = None,
     extra: Mapping[str, Any] | None = None,
     optimizer_state: Mapping[str, Any] | None = None,
+    schedule_state: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``model`` to a model file, with what a checkpoint adds when given."""
     cls = type(model)
@@ -445,10 +587,11 @@ def _save_module(
         class_name=_class_key(cls),
         config=config,
         activations=_activations(model),
-        parameters={name: p.data for name, p in model.named_parameters()},
+        parameters={name: p.data for name, p in _parameters_by_name(model, "save").items()},
         step=step,
         extra=extra,
         optimizer=optimizer_state,
+        schedule=schedule_state,
     )
 
 
@@ -502,7 +645,7 @@ def _build(file: ModelFile, cls: type[_M]) -> _M:
             # Never more entries than the file has, however many layers it claims.
             limit = len(file.header["parameters"]) + 1
             _check_parameters(file, dict(itertools.islice(planned, limit)), found.__name__)
-        model: Module = found(**config)
+        model: Module = found._from_config(config)
     except (TypeError, ValueError, OverflowError, MemoryError) as exc:
         if isinstance(exc, ModelFileError):
             raise

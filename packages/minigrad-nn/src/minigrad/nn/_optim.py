@@ -1,4 +1,4 @@
-"""Optimizers with PyTorch's update rules: `SGD` and `Adam`, on the base class `Optimizer`."""
+"""Optimizers with PyTorch's update rules: `SGD`, `Adam`, `AdamW`, on the base `Optimizer`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,11 @@ import numpy as np
 
 from minigrad import Tensor
 
-__all__ = ["SGD", "Adam", "Optimizer"]
+__all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
+
+# The largest step count a state may hold: 64 bits are more steps than any run takes,
+# and Adam's bias corrections (beta ** step) overflow for counts beyond a float's range.
+_MAX_STEP = 2**63 - 1
 
 
 def _check_number(
@@ -186,8 +190,14 @@ class Optimizer:
             ) from None
         if kind != name:
             raise ValueError(f"the state is of a {kind} optimizer and cannot be loaded into {name}")
-        if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
-            raise ValueError(f"the state's step must be a non-negative integer, got {step!r}")
+        if (
+            isinstance(step, bool)
+            or not isinstance(step, numbers.Integral)
+            or not 0 <= int(step) <= _MAX_STEP
+        ):
+            raise ValueError(
+                f"the state's step must be an integer from 0 to 2**63 - 1, got {step!r}"
+            )
         if set(hyper) != set(self.hyperparameter_names):
             raise ValueError(
                 f"the state's hyperparameters {sorted(hyper)} do not match {name}'s "
@@ -399,6 +409,8 @@ class Adam(Optimizer):
 
     hyperparameter_names = ("lr", "betas", "eps", "weight_decay")
     buffer_names = ("exp_avg", "exp_avg_sq")
+    # AdamW shrinks the parameters instead of adding the decay to the gradient.
+    _decoupled_weight_decay: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -447,10 +459,14 @@ class Adam(Optimizer):
         step_size = lr / (1.0 - beta1**t)
         bias_correction2_sqrt = math.sqrt(1.0 - beta2**t)
         exp_avgs, exp_avg_sqs = self.state["exp_avg"], self.state["exp_avg_sq"]
+        decoupled = self._decoupled_weight_decay
         for i, p in enumerate(self.params):
             g = p.grad
             if wd:
-                g = g + wd * p.data
+                if decoupled:
+                    p.data *= 1.0 - lr * wd
+                else:
+                    g = g + wd * p.data
             m, v = exp_avgs[i], exp_avg_sqs[i]
             if m is None or v is None:  # only after a state dict that lacked them
                 m = exp_avgs[i] = np.zeros_like(p.data)
@@ -465,3 +481,63 @@ class Adam(Optimizer):
             update = m / denom
             update *= step_size
             p.data -= update
+
+
+class AdamW(Adam):
+    """Adam with decoupled weight decay, as `torch.optim.AdamW` computes it.
+
+    The decay shrinks the parameters directly instead of being added to the gradient
+    (Loshchilov and Hutter, "Decoupled Weight Decay Regularization"), so it is not
+    rescaled by Adam's adaptive step. Each step ``t`` (from 1), with ``g`` the gradient::
+
+        p = p * (1 - lr * weight_decay)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g**2
+        p = p - lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+
+    Everything else (hyperparameters, buffers, `state_dict`) is `Adam`'s; only the
+    default ``weight_decay`` differs (1e-2, PyTorch's). A state dict of an `Adam` does
+    not load into an `AdamW`, nor the reverse.
+
+    Parameters
+    ----------
+    params : iterable of Tensor
+        The tensors to update (``model.parameters()``).
+    lr : float, default 1e-3
+        Learning rate.
+    betas : (float, float), default (0.9, 0.999)
+        Decay rates of the first and second moment estimates, each in [0, 1).
+    eps : float, default 1e-8
+        Added to the denominator.
+    weight_decay : float, default 1e-2
+        Decoupled weight decay: each step multiplies the parameters by
+        ``1 - lr * weight_decay``.
+
+    Raises
+    ------
+    ValueError
+        If a hyperparameter is out of range.
+
+    Examples
+    --------
+    >>> from minigrad import Tensor
+    >>> from minigrad.nn import AdamW
+    >>> w = Tensor([1.0, -2.0])
+    >>> opt = AdamW([w], lr=0.1, weight_decay=0.5)
+    >>> (w * w).sum().backward()
+    >>> opt.step()                # shrink by 1 - 0.1 * 0.5, then Adam's first step of lr
+    >>> w.data
+    array([ 0.85, -1.8 ])
+    """
+
+    _decoupled_weight_decay = True
+
+    def __init__(
+        self,
+        params: Iterable[Tensor],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+    ) -> None:
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
