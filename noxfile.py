@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.parser
 import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -180,6 +181,56 @@ def _check_wheels(session: nox.Session, wheels: list[Path]) -> None:
                 if not req.specifier.contains(version, prereleases=True):
                     session.error(f"{dist} needs {req}, which does not admit the in-repo {version}")
                 session.log(f"{dist} needs {req}: in-repo {req.name} {version} fits")
+
+
+# The documentation site: Sphinx reads the docstrings (numpydoc) and runs the tutorials
+# (MyST notebooks, myst-nb); pinned like the linters, so a new release cannot break a build
+# that passed. matplotlib and scikit-learn are what the tutorials use. Building takes about
+# a minute on a 2-core machine, so the docs sessions are not in the default run: the test
+# command runs them after it (`nox && nox -s docs-check`).
+DOCS_TOOLS = [
+    "sphinx==9.2.0",
+    "numpydoc==1.11.0",
+    "myst-nb==1.4.0",
+    "furo==2025.12.19",
+    "ipykernel==7.4.0",
+    "matplotlib==3.11.2",
+    "scikit-learn==1.9.1",
+]
+SELENIUM = "selenium==4.51.0"
+DOCS_BUILD = "docs/_build"
+
+
+@nox.session(python=NEWEST_PYTHON, default=False, tags=["docs"])
+def docs(session: nox.Session) -> None:
+    """Build the documentation site into docs/_build/html, running every tutorial.
+
+    Warnings are errors: a docstring numpydoc cannot read, a broken reference, a public
+    name missing from the API reference or a tutorial cell that raises fails the build.
+    """
+    session.install(*(_dir(p) for p in PACKAGES), *DOCS_TOOLS)
+    html, doctrees = f"{DOCS_BUILD}/html", f"{DOCS_BUILD}/doctrees"
+    shutil.rmtree(ROOT / html, ignore_errors=True)  # no page left over from an older build
+    # -E: read every page again, so that every tutorial runs on every build.
+    build = ["-E", "-W", "--keep-going", "-b", "html", "-d", doctrees, "docs", html]
+    session.run("sphinx-build", *build, *session.posargs, env=ONE_THREAD)
+    session.log(f"open {html}/index.html")
+
+
+@nox.session(
+    name="docs-check", python=NEWEST_PYTHON, default=False, requires=["docs"], tags=["docs"]
+)
+def docs_check(session: nox.Session) -> None:
+    """Open every page of the built site in headless Chromium (built first by `docs`).
+
+    Fails on a broken link into the site, an image that does not load, anything fetched
+    from outside the site, or an error in the browser's console; screenshots of the home
+    page and a tutorial go to docs/_build/screenshots. Needs Debian's chromium and
+    chromium-driver (or the same programs at /usr/bin/chromium and /usr/bin/chromedriver).
+    """
+    session.install(SELENIUM)
+    screenshots = ["--screenshots", f"{DOCS_BUILD}/screenshots"]
+    session.run("python", "docs/check_site.py", f"{DOCS_BUILD}/html", *screenshots)
 
 
 @nox.session(python=NEWEST_PYTHON, default=False, tags=["bench"])
