@@ -47,7 +47,7 @@ def check_pair(layer: str, name: str, value: object, minimum: int) -> tuple[int,
     pair = [
         int(v)
         for v in items
-        if isinstance(v, numbers.Integral) and not isinstance(v, bool) and int(v) >= minimum
+        if not isinstance(v, bool) and isinstance(v, numbers.Integral) and int(v) >= minimum
     ]
     if len(items) != 2 or len(pair) != 2:
         what = "a positive int" if minimum == 1 else f"an int of at least {minimum}"
@@ -62,7 +62,7 @@ def _check_bool(layer: str, name: str, value: object) -> bool:
 
 
 def _dim(layer: str, name: str, value: object) -> int:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValueError(f"{layer}: {name} must be an int, got {value!r}")
     return int(value)
 
@@ -130,7 +130,10 @@ class Dropout(Module):
     """
 
     def __init__(self, p: float = 0.5, *, seed: int | np.random.Generator | None = None) -> None:
-        if not isinstance(p, numbers.Real) or isinstance(p, bool) or not (0.0 <= float(p) <= 1.0):
+        given: object = p  # (checked as any object: a caller may pass anything)
+        if isinstance(given, bool) or not isinstance(given, numbers.Real):
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
+        if not 0.0 <= float(given) <= 1.0:
             raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p!r}")
         self.p: float = float(p)
         self._rng: np.random.Generator = make_rng(seed)
@@ -229,8 +232,8 @@ class LayerNorm(Module):
     def _checked_arguments(
         normalized_shape: object, eps: object, affine: object, bias: object, dtype: object
     ) -> tuple[tuple[int, ...], float, bool, bool, np.dtype[Any]]:
-        if isinstance(normalized_shape, numbers.Integral) and not isinstance(
-            normalized_shape, bool
+        if not isinstance(normalized_shape, bool) and isinstance(
+            normalized_shape, numbers.Integral
         ):
             shape: object = [normalized_shape]
         else:
@@ -244,8 +247,8 @@ class LayerNorm(Module):
             check_size(f"LayerNorm: normalized_shape[{i}]", n) for i, n in enumerate(shape)
         )
         if (
-            not isinstance(eps, numbers.Real)
-            or isinstance(eps, bool)
+            isinstance(eps, bool)
+            or not isinstance(eps, numbers.Real)
             or not (math.isfinite(float(eps)) and float(eps) >= 0)
         ):
             raise ValueError(f"LayerNorm: eps must be a non-negative number, got {eps!r}")
