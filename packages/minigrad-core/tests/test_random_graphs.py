@@ -1313,20 +1313,33 @@ def run(case: Case, size: str, hold: bool, dtype: Any) -> list[str]:
             errors += compare(what, grad.astype(np.float64), orc.grads[i], scale, RTOL[dtype])
         else:
             v, want = orc.dirs[i]
-            errors += compare_dir(what, grad.astype(np.float64) * v, want, v, orc, DIR_RTOL[dtype])
+            spread = broadcast_spread(prog, size, i) if dtype == np.float32 else 1.0
+            terms = grad.astype(np.float64) * v
+            errors += compare_dir(what, terms, want, v, orc, DIR_RTOL[dtype], spread)
     return errors
 
 
 def compare_dir(
-    what: str, terms: np.ndarray, want: float, v: np.ndarray, orc: Oracle, rtol: float
+    what: str,
+    terms: np.ndarray,
+    want: float,
+    v: np.ndarray,
+    orc: Oracle,
+    rtol: float,
+    spread: float = 1.0,
 ) -> list[str]:
     """Compare sum(grad * v), given as its terms, with the oracle's directional derivative.
 
     Relative to sum(|grad * v|), plus a floor as if every element's gradient were about
-    1 with independent errors, plus the rounding error of the central difference.
+    1 with independent errors, plus the rounding error of the central difference. A
+    leaf broadcast to ``spread`` times its size gets its gradient as a sum over that
+    many positions, whose rounding grows with their number even when the terms cancel
+    (a scalar scaling a tensor that is then standardised has gradient 0, summed from
+    thousands of large terms): the floor counts each position (used for float32).
     """
     got = float(terms.sum())
-    tol = rtol * (float(np.abs(terms).sum()) + abs(want) + np.sqrt(np.sum(v * v)))
+    floor = np.sqrt(np.sum(v * v) * spread)
+    tol = rtol * (float(np.abs(terms).sum()) + abs(want) + floor)
     tol += 1e-9 * orc.loss_scale
     if abs(got - want) <= tol:
         return []
@@ -1334,6 +1347,13 @@ def compare_dir(
         f"{what} along a random direction v: sum(grad * v) is {got:.6g} in the engine, "
         f"{want:.6g} by central differences (tolerance {tol:.2g})"
     ]
+
+
+def broadcast_spread(prog: Program, size: str, leaf: int) -> float:
+    """How many times larger than ``leaf`` the largest result of an op using it is (>= 1)."""
+    own = max(prog.vals[size][leaf].size, 1)
+    uses = [prog.vals[size][j].size for j, n in enumerate(prog.nodes) if leaf in n.args]
+    return max([own, *uses]) / own
 
 
 def compare(what: str, got: np.ndarray, want: np.ndarray, scale: float, rtol: float) -> list[str]:
@@ -1511,6 +1531,17 @@ def test_the_checker_sees_a_missing_contribution() -> None:
         wrong = grad.copy()
         wrong[[0, 0, -1]] *= 0.5  # rows 0 and -1 get half of what they should
         assert compare_dir("x", wrong * v, exact, v, orc, DIR_RTOL[dtype])
+    # A scalar broadcast over 5,000 positions: rounding-sized cancellation passes in
+    # float32, a contribution lost from 1 % of the positions does not.
+    v1 = np.array([1.3])
+    per_position = rng.standard_normal(5000) * 20.0
+    exact = float(per_position.sum() * v1[0])
+    rounded = float(per_position.astype(np.float32).sum(dtype=np.float32))
+    assert (
+        compare_dir("x", np.array([rounded]) * v1, exact, v1, orc, DIR_RTOL[np.float32], 5000) == []
+    )
+    lost = float(per_position[50:].sum())
+    assert compare_dir("x", np.array([lost]) * v1, exact, v1, orc, DIR_RTOL[np.float32], 5000)
 
 
 def test_programs_cover_every_family_and_both_sizes() -> None:
