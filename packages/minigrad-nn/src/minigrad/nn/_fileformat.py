@@ -36,6 +36,7 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from minigrad.nn.__about__ import __version__
+from minigrad.nn._validation import is_step
 
 __all__ = [
     "FORMAT_NAME",
@@ -62,10 +63,6 @@ _MAX_DEFLATE_RATIO = 1032
 # whose size and precision differ between platforms (it could not be read back the same).
 FILE_DTYPES = ("float16", "float32", "float64")
 _FILE_DTYPE_NAMES = "float16, float32 or float64"
-# Step counts are stored as JSON integers, which have no bound; a count that does not fit
-# in 64 bits cannot come from a real run (and the optimizers' float arithmetic on it
-# would overflow), so a file holding one is damaged or tampered.
-_MAX_STEP = 2**63 - 1
 
 _Shape = tuple[int, ...]
 
@@ -501,7 +498,7 @@ class ModelFile:
     def _check_step(self, what: str, step: Any, *, optional: bool = True) -> None:
         if step is None and optional:
             return
-        if isinstance(step, bool) or not isinstance(step, int) or not 0 <= step <= _MAX_STEP:
+        if not isinstance(step, int) or not is_step(step):  # (a JSON integer has no bound)
             shown = repr(step) if len(repr(step)) <= 40 else f"{repr(step)[:20]}..."
             raise self.error(
                 f"{what} is invalid: {shown} (a step is an integer from 0 to 2**63 - 1; "

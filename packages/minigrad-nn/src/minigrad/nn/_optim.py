@@ -10,12 +10,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from minigrad import Tensor
+from minigrad.nn._validation import is_step
 
 __all__ = ["SGD", "Adam", "AdamW", "Optimizer"]
-
-# The largest step count a state may hold: 64 bits are more steps than any run takes,
-# and Adam's bias corrections (beta ** step) overflow for counts beyond a float's range.
-_MAX_STEP = 2**63 - 1
 
 
 def _check_number(
@@ -190,11 +187,7 @@ class Optimizer:
             ) from None
         if kind != name:
             raise ValueError(f"the state is of a {kind} optimizer and cannot be loaded into {name}")
-        if (
-            isinstance(step, bool)
-            or not isinstance(step, numbers.Integral)
-            or not 0 <= int(step) <= _MAX_STEP
-        ):
+        if not is_step(step):
             raise ValueError(
                 f"the state's step must be an integer from 0 to 2**63 - 1, got {step!r}"
             )

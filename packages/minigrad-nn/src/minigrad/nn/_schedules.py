@@ -18,12 +18,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from minigrad.nn._optim import Optimizer
+from minigrad.nn._validation import is_step
 
 __all__ = ["CosineSchedule", "LRSchedule", "LinearSchedule", "StepSchedule"]
-
-# The largest step count a saved state may hold (as for optimizers): more steps than any
-# run takes, and small enough that ``gamma ** (step // step_size)`` cannot overflow.
-_MAX_STEP = 2**63 - 1
 
 
 def _check_int(name: str, value: object, *, low: int) -> int:
@@ -255,11 +252,7 @@ class LRSchedule:
             ) from None
         if kind != name:
             raise ValueError(f"the state is of a {kind} schedule and cannot be loaded into {name}")
-        if (
-            isinstance(step, bool)
-            or not isinstance(step, numbers.Integral)
-            or not 0 <= int(step) <= _MAX_STEP
-        ):
+        if not is_step(step):
             raise ValueError(
                 f"the state's step must be an integer from 0 to 2**63 - 1, got {step!r}"
             )

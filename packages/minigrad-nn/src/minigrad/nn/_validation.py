@@ -33,6 +33,22 @@ _ACTIVATION_CHOICES = ", ".join(map(repr, ACTIVATIONS[:-1])) + f" or {ACTIVATION
 FLOAT_DTYPES = ("float32", "float64")
 
 
+# The largest step count a saved state may hold. 64 bits are more steps than any run
+# takes, and a count beyond them would overflow the float arithmetic done with it (Adam's
+# ``beta ** step``, a schedule's ``gamma ** (step // step_size)``): a state holding one is
+# damaged or tampered.
+MAX_STEP = 2**63 - 1
+
+
+def is_step(value: object) -> bool:
+    """Whether ``value`` is a step count a state may hold: an integer in [0, `MAX_STEP`]."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, numbers.Integral)
+        and 0 <= int(value) <= MAX_STEP
+    )
+
+
 def check_size(name: str, value: object) -> int:
     """Return a layer size as an int, refusing non-integers (bools too) and values below 1."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or int(value) < 1:
