@@ -100,6 +100,10 @@ CASES = [
     case("linear-relu", lambda x, w, b: x.linear(w, b, "relu"), (5, 3), (3, 4), (4,)),
     case("linear-tanh-3d", lambda x, w, b: x.linear(w, b, "tanh"), (2, 5, 3), (3, 4), (4,)),
     case("linear-sigmoid-1d", lambda x, w: x.linear(w, activation="sigmoid"), (3,), (3, 4)),
+    # one output: the input's gradient is an outer product, computed as a multiplication
+    case("linear-one-output", lambda x, w, b: x.linear(w, b, "tanh"), (5, 3), (3, 1), (1,)),
+    case("linear-one-output-3d", lambda x, w: x.linear(w), (2, 5, 3), (3, 1)),
+    case("linear-one-output-1d", lambda x, w: x.linear(w, activation="relu"), (3,), (3, 1)),
     # -- reductions: axis None / int / negative / tuple, keepdims ------------------------
     case("sum-all", lambda a: a.sum(), (2, 3, 4)),
     case("sum-0d", lambda a: a.sum(), ()),

@@ -132,11 +132,13 @@ def backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
     root._grad = seed
     # Arrays of at least this many elements are candidates for the memory saving.
     reuse_from = MEMORY.min_size if MEMORY.enabled and not retain_graph else None
+    released = released_rule  # (a local name: read for every contribution)
+    pop = order.pop
     try:
         while order:
-            node = order.pop()  # all its consumers have run: its gradient is complete
+            node = pop()  # all its consumers have run: its gradient is complete
             g, inputs, rule = node._grad, node._inputs, node._rule
-            node._rule = released_rule  # it has run: a contribution from now on is refused
+            node._rule = released  # it has run: a contribution from now on is refused
             if retain_graph:
                 rules.append((node, rule))  # type: ignore[arg-type]
             if g is not None:  # (else nothing reached it: its inputs get nothing from it)
@@ -149,16 +151,24 @@ def backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
                 for grad in grads:
                     if grad is not None:
                         parent = inputs[i]
-                        if parent._rule is None:  # a leaf: added to its grad at the end
+                        kind = parent._rule
+                        if kind is None:  # a leaf: added to its grad at the end
                             collect(leaf_grads, parent, grad, g)
-                        elif parent._rule is released_rule:  # impossible by the order
+                        elif kind is released:  # impossible by the order
                             raise _errors.late_contribution_error(parent.shape)
+                        elif (  # a first contribution that fits is kept as it is (W4: 3 %)
+                            parent._grad is None
+                            and grad.__class__ is _ndarray
+                            and grad.shape == parent.data.shape
+                            and grad.dtype is parent.data.dtype
+                        ):
+                            parent._grad = grad
                         else:
                             add_to_intermediate(parent, grad)
                     i += 1  # noqa: SIM113
                 # Drop this loop's references to other nodes and arrays: may_reuse counts them.
                 grads = ()
-                parent = grad = None  # type: ignore[assignment]
+                parent = grad = kind = None  # type: ignore[assignment]
             if not retain_graph:  # release the node: forget its inputs and saved arrays
                 node._inputs = ()
                 node._saved = None
@@ -182,22 +192,31 @@ def topological_order(root: Tensor) -> list[Tensor]:
     intermediate's ``grad`` holds one pass's value. Raises before any leaf gradient is
     touched if part of the graph was released by an earlier pass.
     """
+    for parent in root._inputs:
+        if parent._rule is not None:
+            break
+    else:  # one node, whose inputs are all leaves: a single operation
+        root._grad = None
+        return [root]
     order: list[Tensor] = []
     visited: set[Tensor] = set()
     stack: list[Tensor | None] = [root]
+    push, pop, released = stack.append, stack.pop, released_rule  # (local names: faster)
     while stack:
-        node = stack.pop()
+        node = pop()
         if node is None:  # the marker: the node below it has all its inputs listed
-            order.append(stack.pop())  # type: ignore[arg-type]
-        elif node not in visited:
+            order.append(pop())  # type: ignore[arg-type]
+        elif node not in visited:  # (a node pushed by two consumers is expanded once)
             visited.add(node)
             node._grad = None
-            stack += (node, None)
+            push(node)
+            push(None)
             for parent in node._inputs:
-                if parent._rule is not None and parent not in visited:
-                    if parent._rule is released_rule:
+                rule = parent._rule
+                if rule is not None:  # not a leaf
+                    if rule is released:
                         raise _errors.released_error()
-                    stack.append(parent)
+                    push(parent)
     return order
 
 

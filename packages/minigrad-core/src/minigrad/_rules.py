@@ -38,6 +38,12 @@ Grads = tuple[Array | None, ...]
 Inputs = tuple["Tensor", ...]
 Rule = Callable[[Array, Any, Inputs], Grads]
 
+# Module-level names for what the commonest rules call: on small arrays, looking up
+# ``np.subtract`` costs a sixth of the call (W4's tanh rule: 1.3 % of its backward).
+_ndarray = np.ndarray
+_subtract = np.subtract
+_multiply = np.multiply
+
 # -- arithmetic ----------------------------------------------------------------------
 
 
@@ -150,7 +156,9 @@ def _affine_grads(g: Array, x: Array, w: Array, inputs: Inputs) -> Grads:
     nin, nout = w.shape
     gx = None
     if inputs[0].requires_grad:
-        gx = g @ w.T
+        # (with one output, g @ w.T is an outer product: a broadcast multiplication is
+        # faster; it saves W1 about 0.6 % of its step)
+        gx = g * w[:, 0] if nout == 1 else g @ w.T
     # Every leading axis is a batch axis. (Their number of rows is given, not -1: with an
     # axis of length 0, -1 would be ambiguous.)
     rows = g if g.ndim == 2 else g.reshape(math.prod(g.shape[:-1]), nout)
@@ -291,9 +299,9 @@ def relu_slope(out: Array) -> Array:
 def tanh_slope(out: Array) -> Array:
     """``tanh' = 1 - tanh**2``, from tanh's output, in one new array."""
     slope = out * out
-    if slope.__class__ is not np.ndarray:  # a NumPy scalar, from a 0-d output
+    if slope.__class__ is not _ndarray:  # a NumPy scalar, from a 0-d output
         return 1.0 - slope
-    np.subtract(1.0, slope, slope)  # in place (out given by position: faster)
+    _subtract(1.0, slope, slope)  # in place (out given by position: faster)
     return slope
 
 
@@ -517,21 +525,21 @@ RULES: dict[str, Callable[..., Grads]] = {
 def linear_in_place(g: Array, box: list[Any], inputs: Inputs) -> Grads:
     x, w, out, activation = box.pop()
     if activation is not None:
-        np.multiply(g, SLOPES[activation](out), g)
+        _multiply(g, SLOPES[activation](out), g)
     del out  # the layer's output is freed here, before g @ w.T allocates the input's gradient
     return _affine_grads(g, x, w, inputs)
 
 
 def relu_in_place(g: Array, box: list[Any], inputs: Inputs) -> Grads:
-    return (np.multiply(g, relu_slope(box.pop()), g),)
+    return (_multiply(g, relu_slope(box.pop()), g),)
 
 
 def tanh_in_place(g: Array, box: list[Any], inputs: Inputs) -> Grads:
-    return (np.multiply(g, tanh_slope(box.pop()), g),)
+    return (_multiply(g, tanh_slope(box.pop()), g),)
 
 
 def sigmoid_in_place(g: Array, box: list[Any], inputs: Inputs) -> Grads:
-    return (np.multiply(g, sigmoid_slope(box.pop()), g),)
+    return (_multiply(g, sigmoid_slope(box.pop()), g),)
 
 
 IN_PLACE: dict[Rule, Rule] = {
