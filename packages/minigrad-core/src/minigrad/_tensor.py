@@ -44,7 +44,7 @@ def _record(data: Any, inputs: tuple[Tensor, ...], rule: Rule, saved: Any) -> Te
     """Return an operation's result: a graph node if it must be recorded, else a plain tensor.
 
     It is recorded when grad mode is on (`minigrad.no_grad` turns it off) and some
-    input requires a gradient.
+    input requires a gradient. ``inputs`` is never empty (operators refuse that first).
     """
     if data.__class__ is not _ndarray:  # NumPy returns scalars for 0-d results
         data = _asarray(data)
@@ -53,19 +53,27 @@ def _record(data: Any, inputs: tuple[Tensor, ...], rule: Rule, saved: Any) -> Te
     t: Tensor = _new(Tensor)
     t.data = data
     t._grad = None
-    if not _mode.paused or _mode.mode.enabled:
-        for x in inputs:
-            if x.requires_grad:
-                t.requires_grad = True
-                t._inputs = inputs
-                t._rule = rule
-                t._saved = saved
-                return t
+    # (``inputs[0]`` first: the usual case, 15 % of this function's time without a loop)
+    if (not _mode.paused or _mode.mode.enabled) and (
+        inputs[0].requires_grad or _any_requires_grad(inputs)
+    ):
+        t.requires_grad = True
+        t._inputs = inputs
+        t._rule = rule
+        t._saved = saved
+        return t
     t.requires_grad = False
     t._inputs = ()
     t._rule = None
     t._saved = None
     return t
+
+
+def _any_requires_grad(inputs: tuple[Tensor, ...]) -> bool:
+    for x in inputs:  # noqa: SIM110 (any() over a generator costs twice as much)
+        if x.requires_grad:
+            return True
+    return False
 
 
 def _untracked(data: Any) -> Tensor:
@@ -687,13 +695,17 @@ class Tensor:
         >>> x.linear(w, b, "relu")
         Tensor([[0. , 1.5]], requires_grad=True)
         """
-        if activation == "linear":
-            activation = None
-        if activation is not None and activation not in rules.SLOPES:
-            raise ValueError(
-                f"linear: unknown activation {activation!r}; use None, 'linear', 'relu', "
-                f"'tanh' or 'sigmoid'"
-            )
+        activate = None
+        if activation is not None:
+            if activation == "linear":
+                activation = None
+            else:
+                activate = _ACTIVATE_IN_PLACE.get(activation)
+                if activate is None:
+                    raise ValueError(
+                        f"linear: unknown activation {activation!r}; use None, 'linear', "
+                        f"'relu', 'tanh' or 'sigmoid'"
+                    )
         if not isinstance(weight, Tensor):  # an array: a constant, as beside an operator
             weight = Tensor(weight, requires_grad=False, dtype=self.data.dtype)
         if bias is not None and not isinstance(bias, Tensor):
@@ -720,8 +732,8 @@ class Tensor:
                 out += b  # `out` is a new array: adding in place saves an array and a pass
             else:
                 out = out + b  # NumPy's promotion, as `x @ w + b` would give
-        if activation is not None:
-            out = _ACTIVATE_IN_PLACE[activation](out)
+        if activate is not None:
+            out = activate(out)
         inputs = (self, weight) if bias is None else (self, weight, bias)
         return _record(out, inputs, rules.linear, (x, w, out, activation))
 
@@ -1872,7 +1884,7 @@ def _relu_in_place(z: Array) -> Array:
 
 
 def _tanh_in_place(z: Array) -> Array:
-    return np.tanh(z, out=z)
+    return np.tanh(z, z)  # (`out` by position: faster than the keyword)
 
 
 # The activations of `Tensor.linear`, applied to the array the layer just computed (so
