@@ -80,7 +80,7 @@ def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     _check_reduction(reduction)
     input = _as_tensor(input)
     diff = input - _target(target, input, "mse_loss", "target")
-    return _reduce(diff * diff, reduction)
+    return _reduce(diff.square(), reduction)  # (one node, not the two inputs of diff * diff)
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
