@@ -30,8 +30,8 @@ Who owns a gradient
   each leaf, in arrays of its own, and adds them in when it ends, under a lock, so that
   backward passes in several threads into the same parameters lose nothing. The engine
   adds into a leaf's array in place only when it allocated that array itself
-  (``_owned``); an array the user assigned (``p.grad = ...``) is never written to: it
-  is replaced by a new array holding the sum.
+  (``_owned``); an array the user assigned (``p.grad = ...``) is never written to: the
+  sum is written into the pass's own array, which replaces it.
 - An intermediate's ``grad`` holds this pass's value, reset when the pass starts. It is
   whatever its consumers' rules returned, or the engine's sum of them; a rule's result
   may be shared (``add`` passes ``g`` to both inputs), so it is never written to in
@@ -268,8 +268,9 @@ def add_to_leaves(leaf_grads: dict[Tensor, Array]) -> None:
                 leaf._owned = True
             elif leaf._owned:
                 current += grad  # an array this engine allocated for this leaf
-            else:  # an array the user assigned: never written to
-                leaf._grad = np.asarray(current + grad)
+            else:  # an array the user assigned: never written to; the sum goes into ours
+                np.add(current, grad, grad)
+                leaf._grad = grad
                 leaf._owned = True
 
 
