@@ -188,9 +188,11 @@ def topological_order(root: Tensor) -> list[Tensor]:
     means its inputs are all listed. A node is marked visited when it is expanded, not
     when it is pushed: marking it at the push would list a node reached first from
     ``root`` and later from a deeper consumer before that consumer, the bug of
-    minigrad's first engine. Each node's gradient is reset on the way, since an
-    intermediate's ``grad`` holds one pass's value. Raises before any leaf gradient is
-    touched if part of the graph was released by an earlier pass.
+    minigrad's first engine. A node pushed by several consumers is expanded once. Each
+    node's gradient is reset on the way, since an intermediate's ``grad`` holds one
+    pass's value. Raises before any leaf gradient is touched if part of the graph was
+    released by an earlier pass. (A root whose inputs are all leaves is its own order:
+    a single operation, as a per-op benchmark runs it, skips the walk.)
     """
     for parent in root._inputs:
         if parent._rule is not None:
