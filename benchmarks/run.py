@@ -155,6 +155,24 @@ def run_memory(w: workloads.Workload, quick: bool, steps: int | None) -> dict[st
     }
 
 
+def _recorded(argv: list[str]) -> list[str]:
+    """The arguments as the results record them: without ``--markdown FILE``.
+
+    Where else the tables were written does not change the results, and the path is
+    the writer's own.
+    """
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--markdown":
+            skip = True
+        elif not arg.startswith("--markdown="):
+            kept.append(arg)
+    return kept
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not args.cold_allocator:
@@ -174,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         log("PyTorch is not importable here: no PyTorch column")
 
-    command = "python benchmarks/run.py" + ("".join(f" {a}" for a in (argv or sys.argv[1:])))
+    command = "python benchmarks/run.py" + "".join(f" {a}" for a in _recorded(argv or sys.argv[1:]))
     results: dict[str, Any] = {
         "command": command,
         "quick": args.quick,
