@@ -156,13 +156,6 @@ def backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
                             collect(leaf_grads, parent, grad, g)
                         elif kind is released:  # impossible by the order
                             raise _errors.late_contribution_error(parent.shape)
-                        elif (  # a first contribution that fits is kept as it is (W4: 3 %)
-                            parent._grad is None
-                            and grad.__class__ is _ndarray
-                            and grad.shape == parent.data.shape
-                            and grad.dtype is parent.data.dtype
-                        ):
-                            parent._grad = grad
                         else:
                             add_to_intermediate(parent, grad)
                     i += 1  # noqa: SIM113
