@@ -27,6 +27,11 @@ def case(name: str, fn: Callable[..., Tensor], *shapes: Any, kind: str = ANY) ->
     return pytest.param(fn, shapes, kind, id=name)
 
 
+def constant(values: Any, like: Tensor) -> Tensor:
+    """A tensor that requires no gradient, in the dtype of ``like``."""
+    return Tensor(np.asarray(values, dtype=like.dtype), requires_grad=False)
+
+
 def rule_of(name: str) -> str | None:
     """The rule a case checks: its name up to the first '-', '(' or ':' (None for a mix)."""
     if name.startswith("mix:"):  # several rules combined: how backward adds them up
@@ -72,6 +77,10 @@ CASES = [
     case("scale-python-scalar", lambda a: a * 2.5, (2, 3)),
     case("scale-array-bcast", lambda a: a * np.array([[1.0], [-2.0]]), (3,)),
     case("scale-0d", lambda a: 3 * a, ()),
+    # a tensor that requires no gradient is a constant factor, on either side
+    case("scale-tensor-bcast", lambda a: a * constant([[1.0], [-2.0]], a), (3,)),
+    case("scale-tensor-left", lambda a: constant([1.5, -0.5, 2.0], a) * a, (2, 1)),
+    case("scale-tensor-0d", lambda a: a * constant(-1.5, a), (2, 3)),
     case("div-scalar", lambda a: a / 4, (3,)),
     case("rdiv-scalar", lambda a: 2.0 / a, (2, 3)),
     case("pow-2", lambda a: a**2, (2, 3)),

@@ -5,8 +5,10 @@ come from all earlier nodes, so fan-out, diamonds, residuals (``h + f(h)``), red
 broadcast back into their input (``h - h.mean(axis=1, keepdims=True)``, ``e / e.sum()``),
 self-products (``x * x``, ``a @ a.T``, ``concatenate([h, h])``), overlapping sliding
 windows reduced as in a convolution or a pooling, and the odd empty array are common.
-The sinks of the program are reduced to a scalar by fixed random weights, or the last
-node gets them as ``backward(gradient=W)``.
+Some leaves are made with ``requires_grad=False``, as data and masks are, so every op
+also meets operands that need no gradient, on either side. The sinks of the program are
+reduced to a scalar by fixed random weights, or the last node gets them as
+``backward(gradient=W)``.
 
 The program is run by two interpreters: the engine (`Tensor` operations and
 ``backward``) and a plain-NumPy interpreter that only evaluates forward. The oracle is
@@ -106,6 +108,12 @@ class Program:
     seed_mode: bool  # backward(gradient=W) on the last node, else sum((sink * W).sum())
     checked: list[int]  # intermediates whose .grad is checked too (when held)
     families: set[str]
+    constants: frozenset[int] = frozenset()  # leaves made with requires_grad=False
+
+    @property
+    def differentiated(self) -> list[int]:
+        """The leaves that require a gradient."""
+        return [i for i in self.leaves if i not in self.constants]
 
     @property
     def leaves(self) -> list[int]:
@@ -1098,10 +1106,31 @@ def draw_program(seed: int, rng: np.random.Generator) -> Program:
     seed_mode = bool(rng.random() < 0.3)
     sinks = [inner[-1]] if seed_mode else [i for i in inner if not g.used[i]]
     weights = {s: [drawn(rng, g.vals[s][i].shape, "any") * 0.8 for i in sinks] for s in SIZES}
-    sized = [i for i in inner if g.vals["small"][i].size]
+    # Some leaves other than the first are constants (data, masks: requires_grad=False),
+    # unless the output would then need no gradient at all.
+    constants = frozenset(
+        i for i in range(1, len(g.nodes)) if g.nodes[i].kind == "leaf" and rng.random() < 0.3
+    )
+    needs = [False] * len(g.nodes)
+    for i, node in enumerate(g.nodes):
+        needs[i] = i not in constants if node.kind == "leaf" else any(needs[a] for a in node.args)
+    if not any(needs[s] for s in sinks):
+        constants = frozenset()
+        needs = [True] * len(g.nodes)
+    sized = [i for i in inner if g.vals["small"][i].size and needs[i]]
     checked = [int(i) for i in rng.choice(sized, size=min(2, len(sized)), replace=False)]
     return Program(
-        seed, dims, g.nodes, g.vals, g.pats, sinks, weights, seed_mode, checked, g.families
+        seed,
+        dims,
+        g.nodes,
+        g.vals,
+        g.pats,
+        sinks,
+        weights,
+        seed_mode,
+        checked,
+        g.families,
+        constants,
     )
 
 
@@ -1137,7 +1166,7 @@ def oracle(prog: Program, size: str) -> Oracle:
         )
 
     grads, dirs = {}, {}
-    for i in prog.leaves + prog.checked:
+    for i in prog.differentiated + prog.checked:
         x = vals[i]
         if size == "small":
             g = np.zeros(x.shape)
@@ -1277,7 +1306,10 @@ def name(prog: Program, i: int) -> str:
 def run(case: Case, size: str, hold: bool, dtype: Any) -> list[str]:
     """Run one variant; return what is wrong with it (empty when all agrees)."""
     prog, orc = case.prog, case.oracles[size]
-    leaves = {i: Tensor(prog.vals[size][i].astype(dtype)) for i in prog.leaves}
+    leaves = {
+        i: Tensor(prog.vals[size][i].astype(dtype), requires_grad=i not in prog.constants)
+        for i in prog.leaves
+    }
     held: list[Tensor] | None = [] if hold else None
     try:
         root, seed = build(prog, size, dtype, leaves, held)
@@ -1295,7 +1327,10 @@ def run(case: Case, size: str, hold: bool, dtype: Any) -> list[str]:
         errors.append("backward wrote into the array passed as gradient=")
     if not abs(float(value) - orc.loss) <= LOSS_RTOL[dtype] * orc.loss_scale:
         errors.append(f"loss: engine {float(value):.6g}, oracle {orc.loss:.6g}")
-    checks = {i: leaves[i] for i in prog.leaves}
+    for i in sorted(prog.constants):
+        if leaves[i].grad.any():
+            errors.append(f"{name(prog, i)} requires no gradient, yet its grad is not zero")
+    checks = {i: leaves[i] for i in prog.differentiated}
     if held is not None:
         checks.update({i: held[i] for i in prog.checked})
     grads = {i: t.grad for i, t in checks.items()}
@@ -1453,6 +1488,7 @@ def describe(prog: Program, size: str) -> str:
     leaves = "; ".join(
         f"{name(prog, i)} = leaf {vals[i].shape}"
         + (" (positive)" if prog.nodes[i].p["kind"] == "pos" else "")
+        + (" (requires_grad=False)" if i in prog.constants else "")
         for i in prog.leaves
     )
     lines = [leaves]
@@ -1547,16 +1583,18 @@ def test_the_checker_sees_a_missing_contribution() -> None:
 def test_programs_cover_every_family_and_both_sizes() -> None:
     # The generator really produces what the random tests claim to check.
     families: set[str] = set()
-    shared = 0
+    shared = constants = 0
     for seed in range(40):
         prog = make_case(seed).prog
         families |= prog.families
         uses = [a for n in prog.nodes for a in n.args]
         shared += any(uses.count(a) > 1 for a in set(uses) if prog.nodes[a].kind != "leaf")
+        constants += any(a in prog.constants for a in uses)
         assert all(v.size < REUSE_THRESHOLD for v in prog.vals["small"])
         assert max(v.size for v in prog.vals["large"]) >= REUSE_THRESHOLD
     assert families == set(FAMILIES)
     assert shared >= 30  # most programs reuse an intermediate
+    assert constants >= 8  # and many combine a leaf that requires no gradient
 
 
 # ------------------------------------------------------ regression cases, computed by hand

@@ -552,6 +552,11 @@ class Tensor:
                 out = a * b
             except ValueError:
                 raise _errors.broadcast_error("multiply", a, b) from None
+            # A tensor that needs no gradient is a constant factor: `scale`, one input.
+            if not other.requires_grad:
+                return _record(out, (self,), rules.scale, b)
+            if not self.requires_grad:
+                return _record(out, (other,), rules.scale, a)
             return _record(out, (self, other), rules.mul, (a, b))
         c = _operand(other, a.dtype)
         if c is None:
