@@ -45,6 +45,102 @@ def test_parameters_walk_attributes_in_order():
     assert len({id(p) for p in params}) == len(params)
 
 
+class Box(Module):
+    """A module whose attributes a test sets at random."""
+
+    def forward(self, x):
+        return x
+
+
+def random_structure(rng: np.random.Generator) -> Module:
+    """Modules, lists, tuples, dicts, tensors and plain values, nested at random.
+
+    Objects are often reused, so that tensors, containers and modules are reachable
+    along several paths and cycles occur (a list inside itself, a module inside its
+    own child).
+    """
+    made: list[object] = []
+
+    def draw(depth: int) -> object:
+        r = rng.random()
+        if made and r < 0.2:
+            return made[rng.integers(len(made))]
+        if depth >= 4 or r < 0.2 + 0.1 * depth:
+            leaf = rng.integers(4)
+            if leaf == 0:
+                return rng.integers(10)  # a plain value: skipped
+            if leaf == 1:
+                return np.ones(2)  # a plain array: skipped
+            obj: object = Tensor(np.zeros(int(rng.integers(1, 4))))
+            made.append(obj)
+            return obj
+        kind = rng.integers(4)
+        if kind == 0:
+            box = Box()
+            made.append(box)
+            for i in range(rng.integers(1, 5)):
+                setattr(box, f"a{i}", draw(depth + 1))
+            return box
+        items = [draw(depth + 1) for _ in range(rng.integers(1, 5))]
+        if kind == 1:
+            items.append(items)  # the list inside itself
+            made.append(items)
+            return items
+        if kind == 2:
+            return tuple(items)
+        mapping = {f"k{i}": v for i, v in enumerate(items)}
+        made.append(mapping)
+        return mapping
+
+    root = Box()
+    made.append(root)
+    for i in range(rng.integers(2, 6)):
+        setattr(root, f"a{i}", draw(1))
+    return root
+
+
+def walked_by_recursion(root: Module) -> list[tuple[str, object]]:
+    """The walk as documented, written as plain recursion (the oracle)."""
+    found: list[tuple[str, object]] = []
+    seen: set[int] = set()
+
+    def visit(obj: object, name: str) -> None:
+        if isinstance(obj, Module):
+            children = list(vars(obj).items())
+        elif isinstance(obj, dict):
+            children = list(obj.items())
+        elif isinstance(obj, (list, tuple)):
+            children = list(enumerate(obj))
+        elif not isinstance(obj, Tensor):
+            return
+        if id(obj) in seen:
+            return
+        seen.add(id(obj))
+        if isinstance(obj, (Tensor, Module)):
+            found.append((name, obj))
+        if not isinstance(obj, Tensor):
+            for key, value in children:
+                visit(value, f"{name}.{key}" if name else str(key))
+
+    visit(root, "")
+    return found
+
+
+@pytest.mark.parametrize("seed", range(100))
+def test_the_walk_agrees_with_plain_recursion_on_random_structures(seed):
+    root = random_structure(np.random.default_rng(seed))
+    want = walked_by_recursion(root)
+    tensors = [(name, obj) for name, obj in want if isinstance(obj, Tensor)]
+    got = root.named_parameters()
+    assert [name for name, _ in got] == [name for name, _ in tensors]
+    assert all(a is b for (_, a), (_, b) in zip(got, tensors, strict=True))
+    params = root.parameters()
+    assert len(params) == len(tensors)
+    assert all(a is b for a, (_, b) in zip(params, tensors, strict=True))
+    root.eval()  # reaches every module, however often and however deep
+    assert not any(obj.training for _, obj in want if isinstance(obj, Module))
+
+
 def test_mlp_parameter_names_and_layers_list():
     model = MLP(2, [16, 16, 1], seed=0)
     assert isinstance(model.layers, list) and len(model.layers) == 3

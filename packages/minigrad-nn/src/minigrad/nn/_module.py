@@ -23,6 +23,7 @@ from minigrad.nn._fileformat import ModelFile, ModelFileError, json_value, write
 __all__ = ["Module"]
 
 _M = TypeVar("_M", bound="Module")
+_K = TypeVar("_K", Tensor, "Module")
 
 # What a class plans to create: ``(dotted name, (shape, dtype name))`` per parameter.
 _Planned = Iterator[tuple[str, tuple[tuple[int, ...], str]]]
@@ -134,9 +135,8 @@ class Module:
         if not isinstance(mode, (bool, np.bool_)):
             raise ValueError(f"train(mode): mode must be True or False, got {mode!r}")
         mode = bool(mode)
-        for _, obj in _walk(self, named=False):
-            if isinstance(obj, Module):
-                obj.training = mode
+        for module in _walk(self, Module):
+            module.training = mode
         return self
 
     def eval(self: _M) -> _M:
@@ -171,7 +171,9 @@ class Module:
         >>> [name for name, _ in MLP(2, [3, 1], seed=0).named_parameters()]
         ['layers.0.W', 'layers.0.b', 'layers.1.W', 'layers.1.b']
         """
-        return [(name, obj) for name, obj in _walk(self) if isinstance(obj, Tensor)]
+        names: list[str] = []
+        found = _walk(self, Tensor, names)
+        return list(zip(names, found, strict=True))
 
     def parameters(self) -> list[Tensor]:
         """Return every parameter tensor, in the order of `named_parameters`.
@@ -182,7 +184,7 @@ class Module:
         >>> [p.shape for p in MLP(2, [3, 1], seed=0).parameters()]
         [(2, 3), (3,), (3, 1), (1,)]
         """
-        return [obj for _, obj in _walk(self, named=False) if isinstance(obj, Tensor)]
+        return _walk(self, Tensor)
 
     def zero_grad(self) -> None:
         """Reset the gradient of every parameter to zeros.
@@ -409,47 +411,51 @@ class Module:
         return f"{type(self).__name__}({args})"
 
 
-def _walk(root: Module, *, named: bool = True) -> list[tuple[str, object]]:
-    """List every tensor and module reachable from ``root``, with its dotted name.
+def _walk(root: Module, keep: type[_K], names: list[str] | None = None) -> list[_K]:
+    """List every object of kind ``keep`` (`Tensor` or `Module`) reachable from ``root``.
 
     Depth first, in attribute order: module attributes as assigned, lists and tuples by
     index, dicts by key. Each object (tensor, module or container) is visited once, under
-    its first name, so shared objects and cycles are listed once. ``root`` is listed
-    first, under the name ``""``. With ``named=False`` every name is ``""``: the same
-    objects in the same order, without building names (`Module.parameters` runs in
-    every training step).
+    its first name, so shared objects and cycles are listed once; ``root`` is the first
+    module. If ``names`` is given, the dotted name of each listed object is appended to
+    it (``""`` for ``root``); without it no name is built, since `Module.parameters`
+    runs in every training step.
 
-    Iterative, with no closure, so a call leaves no reference cycle behind.
+    Iterative, with no closure, so a call leaves no reference cycle behind: a stack of
+    the iterators over the containers being walked, the innermost last.
     """
-    found: list[tuple[str, object]] = []
-    seen: set[int] = set()
-    stack: list[tuple[str, object]] = [("", root)]
+    found: list[Any] = [root] if keep is Module else []
+    seen = {id(root)}
     kinds = _KINDS
+    prefixes = [""]  # the dotted name of each container on the stack, with its "."
+    stack: list[Iterator[tuple[object, object]]] = [iter(vars(root).items())]
+    if names is not None and found:
+        names.append("")
     while stack:
-        name, obj = stack.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        kind = kinds.get(obj.__class__) or _kind(obj)
-        if kind is Tensor:
-            found.append((name, obj))
-            continue
-        if kind is Module:
-            found.append((name, obj))
-            items: Iterable[tuple[object, object]] = vars(obj).items()
-        elif kind is dict:
-            items = cast("dict[object, object]", obj).items()
-        else:
-            items = enumerate(cast("Iterable[object]", obj))
-        prefix = f"{name}." if name else ""
-        children = []
-        for key, value in items:
+        for key, value in stack[-1]:
             kind = kinds.get(value.__class__, _Unknown)
             if kind is _Unknown:
                 kind = _kind(value)
-            if kind is not None:
-                children.append((f"{prefix}{key}" if named else "", value))
-        stack.extend(reversed(children))  # popped in attribute order
+            if kind is None or id(value) in seen:
+                continue
+            seen.add(id(value))
+            name = f"{prefixes[-1]}{key}" if names is not None else ""
+            if kind is keep:
+                found.append(value)
+                if names is not None:
+                    names.append(name)
+            if kind is not Tensor:  # a container: walk it before the next sibling
+                if kind is Module:
+                    stack.append(iter(vars(value).items()))
+                elif kind is dict:
+                    stack.append(iter(cast("dict[object, object]", value).items()))
+                else:
+                    stack.append(enumerate(cast("Iterable[object]", value)))
+                prefixes.append(f"{name}." if names is not None else "")
+                break
+        else:  # the innermost container is done
+            stack.pop()
+            prefixes.pop()
     return found
 
 
@@ -539,7 +545,7 @@ def _python_paths(root: Module) -> dict[int, str]:
 
 def _activations(module: Module) -> list[str]:
     """List the activation of every `Layer` inside ``module``, in parameter order."""
-    found = (obj._activation_in_files() for _, obj in _walk(module) if isinstance(obj, Module))
+    found = (obj._activation_in_files() for obj in _walk(module, Module))
     return [activation for activation in found if activation is not None]
 
 
