@@ -27,11 +27,14 @@ impossible in this order, raises instead of being lost.
 Who owns a gradient
 -------------------
 - A leaf's ``grad`` accumulates over passes. A pass first collects its own gradient of
-  each leaf, in arrays of its own, and adds them in when it ends, under a lock, so that
-  backward passes in several threads into the same parameters lose nothing. The engine
+  each leaf and adds them in when it ends, under a lock, so that
+  backward passes in several threads into the same parameters lose nothing. A leaf's
+  first contribution is kept as the rule returned it; if it may be seen elsewhere (the
+  gradient of another tensor passed on, as ``add`` does, or a view of one) it is
+  *borrowed*: read, never written, and copied only if it must be stored. The engine
   adds into a leaf's array in place only when it allocated that array itself
   (``_owned``); an array the user assigned (``p.grad = ...``) is never written to: the
-  sum is written into the pass's own array, which replaces it.
+  sum goes into an array of the pass, which replaces it.
 - An intermediate's ``grad`` holds this pass's value, reset when the pass starts. It is
   whatever its consumers' rules returned, or the engine's sum of them; a rule's result
   may be shared (``add`` passes ``g`` to both inputs), so it is never written to in
@@ -128,6 +131,7 @@ def backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
     """Send ``seed``, the gradient of ``root``, back through ``root``'s graph."""
     order = topological_order(root)  # every node after all of its inputs; root last
     leaf_grads: dict[Tensor, Array] = {}  # this pass's gradient of each leaf
+    borrowed: set[Tensor] = set()  # leaves whose entry is an array the pass did not make
     rules: list[tuple[Tensor, Rule]] = []  # with retain_graph: each node's rule, to put back
     root._grad = seed
     # Arrays of at least this many elements are candidates for the memory saving.
@@ -153,7 +157,7 @@ def backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
                         parent = inputs[i]
                         kind = parent._rule
                         if kind is None:  # a leaf: added to its grad at the end
-                            collect(leaf_grads, parent, grad, g)
+                            collect(leaf_grads, borrowed, parent, grad, g)
                         elif kind is released:  # impossible by the order
                             raise _errors.late_contribution_error(parent.shape)
                         else:
@@ -168,7 +172,7 @@ def backward(root: Tensor, seed: Array, retain_graph: bool) -> None:
     finally:
         for node, rule in rules:
             node._rule = rule
-    add_to_leaves(leaf_grads)
+    add_to_leaves(leaf_grads, borrowed)
 
 
 def topological_order(root: Tensor) -> list[Tensor]:
@@ -221,34 +225,44 @@ def add_to_intermediate(node: Tensor, grad: Array) -> None:
     if grad.__class__ is not _ndarray or grad.dtype is not data.dtype or grad.shape != data.shape:
         grad = _fit(grad, data)
     if node._grad is not None:
-        grad = node._grad + grad
-        if grad.__class__ is not _ndarray:  # NumPy adds 0-d arrays into a scalar
-            grad = np.asarray(grad)
+        grad = _sum(node._grad, grad)
     node._grad = grad
 
 
 _leaf_lock = threading.Lock()
 
 
-def collect(leaf_grads: dict[Tensor, Array], leaf: Tensor, grad: Array, incoming: Any) -> None:
+def collect(
+    leaf_grads: dict[Tensor, Array],
+    borrowed: set[Tensor],
+    leaf: Tensor,
+    grad: Array,
+    incoming: Any,
+) -> None:
     """Add ``grad`` to this pass's gradient of ``leaf`` (``incoming``: the rule's own ``g``).
 
-    Every array in ``leaf_grads`` belongs to this pass alone, so later contributions are
-    added to it in place. A first contribution that may be seen elsewhere, the gradient
+    A first contribution is kept as it is. One that may be seen elsewhere, the gradient
     of another tensor passed on (by `+`, say) or a view of one (from `reshape`), is
-    copied first; any other array a rule returns is new, made for this input alone.
+    ``borrowed``: the next contribution is summed out of place, into an array of the
+    pass. Any other array a rule returns is new, made for this input alone, and later
+    contributions are added to it in place.
     """
     data = leaf.data
     if grad.__class__ is not _ndarray or grad.dtype is not data.dtype or grad.shape != data.shape:
         grad = _fit(grad, data)
     previous = leaf_grads.get(leaf)
     if previous is None:
-        leaf_grads[leaf] = grad.copy() if grad is incoming or grad.base is not None else grad
+        leaf_grads[leaf] = grad
+        if grad is incoming or grad.base is not None:
+            borrowed.add(leaf)
+    elif leaf in borrowed:
+        leaf_grads[leaf] = _sum(previous, grad)
+        borrowed.discard(leaf)
     else:
         previous += grad
 
 
-def add_to_leaves(leaf_grads: dict[Tensor, Array]) -> None:
+def add_to_leaves(leaf_grads: dict[Tensor, Array], borrowed: set[Tensor]) -> None:
     """Add a pass's gradients to the leaves' accumulated ones, all at once, under a lock.
 
     NumPy releases the GIL inside ``+=`` on large arrays, so passes in other threads
@@ -258,15 +272,24 @@ def add_to_leaves(leaf_grads: dict[Tensor, Array]) -> None:
     with _leaf_lock:
         for leaf, grad in leaf_grads.items():
             current = leaf._grad
-            if current is None:
-                leaf._grad = grad  # an array of this pass alone (see collect)
-                leaf._owned = True
-            elif leaf._owned:
+            if current is not None and leaf._owned:
                 current += grad  # an array this engine allocated for this leaf
-            else:  # an array the user assigned: never written to; the sum goes into ours
+                continue
+            if current is None:  # the pass's array becomes the leaf's
+                if leaf in borrowed:
+                    grad = grad.copy()
+            elif leaf in borrowed:  # the user's array and a borrowed one: a new sum
+                grad = _sum(current, grad)
+            else:  # the user's array is never written to: the sum goes into the pass's
                 np.add(current, grad, grad)
-                leaf._grad = grad
-                leaf._owned = True
+            leaf._grad = grad
+            leaf._owned = True
+
+
+def _sum(a: Array, b: Array) -> Array:
+    """Return ``a + b`` in a new array (also for 0-d arrays: NumPy adds those into a scalar)."""
+    total = a + b
+    return total if total.__class__ is _ndarray else np.asarray(total)
 
 
 def _fit(grad: Any, data: Array) -> Array:

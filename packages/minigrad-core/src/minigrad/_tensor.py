@@ -464,8 +464,9 @@ class Tensor:
         seed = self._seed(gradient)
         if self._rule is None:  # a leaf: its gradient is the seed
             leaf_grads: dict[Tensor, Array] = {}
-            _graph.collect(leaf_grads, self, seed, None if gradient is None else seed)
-            _graph.add_to_leaves(leaf_grads)
+            borrowed: set[Tensor] = set()
+            _graph.collect(leaf_grads, borrowed, self, seed, None if gradient is None else seed)
+            _graph.add_to_leaves(leaf_grads, borrowed)
             return
         _graph.backward(self, seed, retain_graph)
 
