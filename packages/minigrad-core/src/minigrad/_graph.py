@@ -27,14 +27,14 @@ impossible in this order, raises instead of being lost.
 Who owns a gradient
 -------------------
 - A leaf's ``grad`` accumulates over passes. A pass first collects its own gradient of
-  each leaf and adds them in when it ends, under a lock, so that
-  backward passes in several threads into the same parameters lose nothing. A leaf's
-  first contribution is kept as the rule returned it; if it may be seen elsewhere (the
-  gradient of another tensor passed on, as ``add`` does, or a view of one) it is
-  *borrowed*: read, never written, and copied only if it must be stored. The engine
-  adds into a leaf's array in place only when it allocated that array itself
-  (``_owned``); an array the user assigned (``p.grad = ...``) is never written to: the
-  sum goes into an array of the pass, which replaces it.
+  each leaf and adds them in when it ends, under a lock, so that backward passes in
+  several threads into the same parameters lose nothing. A leaf's first contribution
+  is kept as the rule returned it; if it may be seen elsewhere (the gradient of
+  another tensor passed on, as ``add`` does, or a view of one) it is *borrowed*: read,
+  never written, and copied only if it must be stored. The engine adds into a leaf's
+  array in place only when it allocated that array itself (``_owned``); an array the
+  user assigned (``p.grad = ...``) is never written to: the sum goes into an array of
+  the pass, which replaces it.
 - An intermediate's ``grad`` holds this pass's value, reset when the pass starts. It is
   whatever its consumers' rules returned, or the engine's sum of them; a rule's result
   may be shared (``add`` passes ``g`` to both inputs), so it is never written to in
